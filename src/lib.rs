@@ -1,0 +1,15 @@
+//! trailform keeps AWS CloudTrail configured the same way across every account of an
+//! AWS Organization.
+//!
+//! The pipeline (design.md §3), one module per stage:
+//! 1. [`spec`] parses and validates the YAML spec (no AWS calls);
+//! 2. [`aws`] lists the organization and reads each account-region's trails into the
+//!    plain-data [`live`] model (the only module that names `aws_sdk_*`);
+//! 3. [`org`] resolves which (account, region) each spec trail targets;
+//! 4. [`normalize`] puts desired and live trails into one canonical form;
+//! 5. [`plan`] diffs them into a serializable `Plan` and renders it;
+//! 6. [`apply`] executes a plan.
+
+pub mod live;
+pub mod org;
+pub mod spec;
