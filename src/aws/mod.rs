@@ -78,6 +78,31 @@ impl AwsSettings {
     }
 }
 
+/// An explicit endpoint, region and static keys instead of the standard chain's: for
+/// tests and benchmarks against a local AWS API (moto), where several servers run in
+/// one process and the process environment cannot name each one. Not a CLI option.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Endpoint URL for every service.
+    pub url: String,
+    /// Default region (Organizations, STS).
+    pub region: String,
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret_access_key: String,
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print keys (design.md §4).
+        f.debug_struct("Endpoint")
+            .field("url", &self.url)
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
 /// An AWS call that failed: the operation, the AWS error code and message.
 ///
 /// Errors that never reached AWS (no connection, timeout, unparsable answer) carry a
@@ -199,16 +224,36 @@ impl fmt::Debug for AwsContext {
 }
 
 impl AwsContext {
-    /// Loads the standard AWS configuration chain and applies `settings`.
+    /// Loads the standard AWS configuration chain (AWS_PROFILE, AWS_REGION, env keys,
+    /// SSO, AWS_ENDPOINT_URL, ...) and applies `settings`.
     pub async fn from_env(settings: &AwsSettings) -> Self {
+        Self::load(settings, None).await
+    }
+
+    /// Like [`Self::from_env`] with the endpoint, region and keys of `endpoint`.
+    pub async fn with_endpoint(settings: &AwsSettings, endpoint: &Endpoint) -> Self {
+        Self::load(settings, Some(endpoint)).await
+    }
+
+    async fn load(settings: &AwsSettings, endpoint: Option<&Endpoint>) -> Self {
         let retry = RetryConfig::standard()
             .with_max_attempts(settings.max_attempts.max(1))
             .with_initial_backoff(settings.initial_backoff)
             .with_max_backoff(settings.max_backoff);
-        let loaded = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(retry)
-            .load()
-            .await;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry);
+        if let Some(e) = endpoint {
+            loader = loader
+                .endpoint_url(&e.url)
+                .region(Region::new(e.region.clone()))
+                .credentials_provider(aws_credential_types::Credentials::new(
+                    &e.access_key_id,
+                    &e.secret_access_key,
+                    None,
+                    None,
+                    "trailform-endpoint",
+                ));
+        }
+        let loaded = loader.load().await;
         let sdk = if loaded.region().is_some() {
             loaded
         } else {
