@@ -146,6 +146,7 @@ fn run_python(script: &Path, args: &[&str], stdin: &str) -> String {
 /// Builds the JSON description `seed.py` reads.
 #[derive(Debug, Default, Clone)]
 pub struct OrgBuilder {
+    management_tags: BTreeMap<String, String>,
     ous: Vec<String>,
     accounts: Vec<Value>,
     roles: Vec<Value>,
@@ -180,6 +181,13 @@ impl SeededOrg {
 impl OrgBuilder {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Tags on the management account.
+    pub fn management_tags(mut self, tags: &[(&str, &str)]) -> Self {
+        self.management_tags
+            .extend(tags.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        self
     }
 
     /// An OU path like `Workloads/Prod` (parents created as needed).
@@ -234,6 +242,7 @@ impl OrgBuilder {
     /// Runs seed.py against `moto`.
     pub fn seed(&self, moto: &MotoServer) -> SeededOrg {
         let desc = json!({
+            "management_tags": self.management_tags,
             "ous": self.ous, "accounts": self.accounts, "roles": self.roles,
             "buckets": self.buckets, "topics": self.topics, "trails": self.trails,
         });

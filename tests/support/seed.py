@@ -5,6 +5,7 @@ project venv's python (boto3 ships with moto). Usage: seed.py ENDPOINT_URL
 
 Input (every key optional):
   {"ous": ["Workloads/Prod", ...],
+   "management_tags": {"environment": "prod"},
    "accounts": [{"name", "email", "ou": "Workloads/Prod" | "", "tags": {}, "closed": false}],
    "roles": [{"account": REF, "name": "RoleName"}],          # IAM roles (AssumeRole targets)
    "buckets": [{"account": REF, "name": "b", "region": "us-east-1"}],
@@ -48,6 +49,9 @@ def main():
     created = org.create_organization(FeatureSet="ALL")["Organization"]
     management_id = created["MasterAccountId"]
     root_id = org.list_roots()["Roots"][0]["Id"]
+    if desc.get("management_tags"):
+        tags = [{"Key": k, "Value": v} for k, v in desc["management_tags"].items()]
+        org.tag_resource(ResourceId=management_id, Tags=tags)
 
     ous = {"": root_id}
     for path in desc.get("ous", []):
