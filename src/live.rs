@@ -58,6 +58,21 @@ pub struct Organization {
     pub root_id: String,
     /// Every account, in listing order.
     pub accounts: Vec<Account>,
+    /// Every OU (not the root), in listing order: the targets resolver checks that OUs
+    /// a spec names exist even when they hold no account.
+    #[serde(default)]
+    pub organizational_units: Vec<OrganizationalUnit>,
+}
+
+/// One organizational unit and where it sits.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct OrganizationalUnit {
+    /// `ou-...`.
+    pub id: String,
+    /// The OU's name.
+    pub name: String,
+    /// Names from the root down to this OU, joined by `/` (`Workloads/Prod`).
+    pub path: String,
 }
 
 /// A trail as DescribeTrails shows it in its home region of its owning account.
