@@ -11,5 +11,7 @@
 //! 6. [`apply`] executes a plan.
 
 pub mod live;
+pub mod normalize;
 pub mod org;
+pub mod plan;
 pub mod spec;
