@@ -982,3 +982,556 @@ pub fn simulate_apply(desired: &CanonicalTrail) -> LiveTrail {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{DataResource, Spec};
+
+    fn spec(yaml: &str) -> Spec {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    fn trail_spec(body: &str) -> TrailSpec {
+        serde_yaml::from_str(body).unwrap()
+    }
+
+    fn target(trail: &str) -> Target {
+        Target {
+            trail: trail.into(),
+            scope: Scope::Account,
+            account_id: "222222222222".into(),
+            account_name: "prod".into(),
+            region: "eu-west-1".into(),
+        }
+    }
+
+    fn desired_of(body: &str) -> CanonicalTrail {
+        let t = trail_spec(body);
+        desired_with_selectors(
+            &t,
+            &target("main"),
+            &DesiredContext::default(),
+            desired_selectors(&t),
+        )
+    }
+
+    fn adv(name: Option<&str>, fields: Vec<AdvancedFieldSelector>) -> AdvancedEventSelector {
+        AdvancedEventSelector {
+            name: name.map(str::to_owned),
+            field_selectors: fields,
+        }
+    }
+
+    fn eq(field: &str, values: &[&str]) -> AdvancedFieldSelector {
+        AdvancedFieldSelector {
+            field: field.into(),
+            equals: values.iter().map(|v| (*v).to_owned()).collect(),
+            ..AdvancedFieldSelector::default()
+        }
+    }
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let d = desired_of("scope: account\ns3_bucket: b\n");
+        assert!(d.multi_region, "no regions: multi-region by default");
+        assert!(d.global_service_events);
+        assert!(!d.log_file_validation);
+        assert!(d.logging);
+        assert_eq!(d.selectors, CanonicalSelectors::aws_default());
+        assert!(d.insights.is_empty() && d.tags.is_empty());
+        assert_eq!(d.s3_key_prefix, None);
+        let single = desired_of("scope: account\ns3_bucket: b\nregions: [eu-west-1]\n");
+        assert!(
+            !single.multi_region,
+            "regions given: single-region by default"
+        );
+        assert_eq!(
+            single.arn,
+            "arn:aws:cloudtrail:eu-west-1:222222222222:trail/main"
+        );
+        let org = desired_of("scope: organization\ns3_bucket: b\nhome_region: eu-west-1\n");
+        assert!(org.organization_trail);
+    }
+
+    #[test]
+    fn desired_reads_the_named_trail_from_the_spec() {
+        let s = spec("version: 1\ntrails:\n  main:\n    scope: account\n    s3_bucket: b\n");
+        let ctx = DesiredContext::default();
+        assert!(desired(&s, &target("main"), &ctx).is_some());
+        assert!(desired(&s, &target("other"), &ctx).is_none());
+    }
+
+    #[test]
+    fn templates_are_expanded_per_instance() {
+        let d = desired_of(
+            "scope: account\ns3_bucket: logs-{account_id}\ns3_key_prefix: \"{account_name}/{region}\"\ntags: {acct: \"{account_id}\", fixed: x}\n",
+        );
+        assert_eq!(d.s3_bucket, "logs-222222222222");
+        assert_eq!(d.s3_key_prefix.as_deref(), Some("prod/eu-west-1"));
+        assert_eq!(d.tags["acct"], "222222222222");
+        assert_eq!(d.tags["fixed"], "x");
+    }
+
+    #[test]
+    fn shorthand_compiles_to_the_exact_advanced_selectors() {
+        let t = trail_spec(
+            "scope: account\ns3_bucket: b\nmanagement_events: {read_write: read_only, exclude_sources: [kms.amazonaws.com]}\ndata_events:\n  - name: prod writes\n    resource_type: AWS::S3::Object\n    read_only: false\n    arn_starts_with: [\"arn:aws:s3:::prod-\"]\n    arn_not_starts_with: [\"arn:aws:s3:::prod-logs/\"]\n  - resource_type: AWS::Lambda::Function\n",
+        );
+        let expected = vec![
+            adv(
+                Some("Management events"),
+                vec![
+                    eq("eventCategory", &["Management"]),
+                    eq("readOnly", &["true"]),
+                    AdvancedFieldSelector {
+                        field: "eventSource".into(),
+                        not_equals: vec!["kms.amazonaws.com".into()],
+                        ..AdvancedFieldSelector::default()
+                    },
+                ],
+            ),
+            adv(
+                Some("prod writes"),
+                vec![
+                    eq("eventCategory", &["Data"]),
+                    eq("resources.type", &["AWS::S3::Object"]),
+                    eq("readOnly", &["false"]),
+                    AdvancedFieldSelector {
+                        field: "resources.ARN".into(),
+                        starts_with: vec!["arn:aws:s3:::prod-".into()],
+                        not_starts_with: vec!["arn:aws:s3:::prod-logs/".into()],
+                        ..AdvancedFieldSelector::default()
+                    },
+                ],
+            ),
+            adv(
+                None,
+                vec![
+                    eq("eventCategory", &["Data"]),
+                    eq("resources.type", &["AWS::Lambda::Function"]),
+                ],
+            ),
+        ];
+        assert_eq!(compile_selectors(&t), DesiredSelectors::Advanced(expected));
+        // The generated management name is not a requirement; the user's name is.
+        let c = desired_selectors(&t);
+        let names: Vec<Option<&str>> = c.0.iter().map(|s| s.name.as_deref()).collect();
+        assert!(names.contains(&Some("prod writes")));
+        assert!(!names.contains(&Some("Management events")));
+    }
+
+    #[test]
+    fn data_events_without_management_events_keep_all_management_events() {
+        let t = trail_spec(
+            "scope: account\ns3_bucket: b\ndata_events: [{resource_type: AWS::DynamoDB::Table}]\n",
+        );
+        let DesiredSelectors::Advanced(s) = compile_selectors(&t) else {
+            panic!("shorthand compiles to advanced selectors");
+        };
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            s[0].field_selectors,
+            vec![eq("eventCategory", &["Management"])]
+        );
+    }
+
+    #[test]
+    fn read_write_none_without_data_events_logs_nothing_with_a_classic_selector() {
+        let t = trail_spec("scope: account\ns3_bucket: b\nmanagement_events: {read_write: none}\n");
+        assert_eq!(
+            compile_selectors(&t),
+            DesiredSelectors::Classic(vec![log_nothing_selector()])
+        );
+        assert!(desired_selectors(&t).0.is_empty());
+        assert!(CanonicalSelectors::from_classic(&[log_nothing_selector()])
+            .0
+            .is_empty());
+        let t = trail_spec("scope: account\ns3_bucket: b\nmanagement_events: {read_write: none}\ndata_events: [{resource_type: AWS::S3::Object}]\n");
+        assert!(!desired_selectors(&t).logs_management_events());
+    }
+
+    #[test]
+    fn raw_forms_are_put_as_written() {
+        let t = trail_spec(
+            "scope: account\ns3_bucket: b\nevent_selectors: [{read_write_type: WriteOnly}]\n",
+        );
+        assert!(matches!(compile_selectors(&t), DesiredSelectors::Classic(s) if s.len() == 1));
+        let t = trail_spec("scope: account\ns3_bucket: b\nadvanced_event_selectors: [{name: x, field_selectors: [{field: eventCategory, equals: [Management]}]}]\n");
+        assert!(
+            matches!(compile_selectors(&t), DesiredSelectors::Advanced(s) if s[0].name.as_deref() == Some("x"))
+        );
+    }
+
+    #[test]
+    fn the_three_spellings_of_the_aws_default_are_equal() {
+        let none = live_selectors(&LiveSelectors::None);
+        let classic = live_selectors(&LiveSelectors::Classic(
+            vec![aws_default_classic_selector()],
+        ));
+        let advanced = live_selectors(&LiveSelectors::Advanced(vec![adv(
+            None,
+            vec![eq("eventCategory", &["Management"])],
+        )]));
+        let empty = live_selectors(&LiveSelectors::Classic(vec![]));
+        assert_eq!(none, CanonicalSelectors::aws_default());
+        assert_eq!(classic, none);
+        assert_eq!(advanced, none);
+        assert_eq!(empty, none);
+        // ... and all satisfy a spec that says nothing about selectors.
+        let d = desired_of("scope: account\ns3_bucket: b\n");
+        for live in [&none, &classic, &advanced] {
+            assert!(d.selectors.satisfied_by(live));
+        }
+    }
+
+    #[test]
+    fn order_and_duplicates_do_not_matter() {
+        let a = vec![
+            adv(
+                Some("s"),
+                vec![
+                    eq("eventCategory", &["Data"]),
+                    eq("resources.type", &["AWS::S3::Object"]),
+                    AdvancedFieldSelector {
+                        field: "resources.ARN".into(),
+                        starts_with: vec!["arn:aws:s3:::b/".into(), "arn:aws:s3:::a/".into()],
+                        ..AdvancedFieldSelector::default()
+                    },
+                ],
+            ),
+            adv(None, vec![eq("eventCategory", &["Management"])]),
+        ];
+        let b = vec![
+            adv(None, vec![eq("eventCategory", &["Management"])]),
+            adv(
+                Some("s"),
+                vec![
+                    AdvancedFieldSelector {
+                        field: "resources.ARN".into(),
+                        starts_with: vec![
+                            "arn:aws:s3:::a/".into(),
+                            "arn:aws:s3:::b/".into(),
+                            "arn:aws:s3:::a/".into(),
+                        ],
+                        ..AdvancedFieldSelector::default()
+                    },
+                    eq("resources.type", &["AWS::S3::Object"]),
+                    eq("eventCategory", &["Data"]),
+                ],
+            ),
+            adv(None, vec![eq("eventCategory", &["Management"])]),
+        ];
+        assert_eq!(
+            CanonicalSelectors::from_advanced(&a),
+            CanonicalSelectors::from_advanced(&b)
+        );
+    }
+
+    #[test]
+    fn filters_that_filter_nothing_are_dropped() {
+        let both = CanonicalSelectors::from_advanced(&[adv(
+            None,
+            vec![
+                eq("eventCategory", &["Management"]),
+                eq("readOnly", &["true", "false"]),
+            ],
+        )]);
+        assert_eq!(both, CanonicalSelectors::aws_default());
+        let all_s3 = CanonicalSelectors::from_advanced(&[adv(
+            None,
+            vec![
+                eq("eventCategory", &["Data"]),
+                eq("resources.type", &["AWS::S3::Object"]),
+                AdvancedFieldSelector {
+                    field: "resources.ARN".into(),
+                    starts_with: vec!["arn:aws:s3".into()],
+                    ..AdvancedFieldSelector::default()
+                },
+            ],
+        )]);
+        let no_arn = CanonicalSelectors::from_advanced(&[adv(
+            None,
+            vec![
+                eq("eventCategory", &["Data"]),
+                eq("resources.type", &["AWS::S3::Object"]),
+            ],
+        )]);
+        assert_eq!(all_s3, no_arn);
+    }
+
+    #[test]
+    fn classic_selectors_map_to_their_advanced_equivalent() {
+        let classic = vec![
+            EventSelector {
+                read_write_type: ReadWriteType::WriteOnly,
+                include_management_events: true,
+                data_resources: vec![
+                    DataResource {
+                        resource_type: "AWS::S3::Object".into(),
+                        values: vec!["arn:aws:s3:::bucket-1/".into()],
+                    },
+                    DataResource {
+                        resource_type: "AWS::Lambda::Function".into(),
+                        values: vec!["arn:aws:lambda".into()],
+                    },
+                    DataResource {
+                        resource_type: "AWS::DynamoDB::Table".into(),
+                        values: vec!["arn:aws:dynamodb:eu-west-1:222222222222:table/t".into()],
+                    },
+                ],
+                exclude_management_event_sources: vec!["kms.amazonaws.com".into()],
+            },
+            EventSelector {
+                read_write_type: ReadWriteType::ReadOnly,
+                include_management_events: false,
+                data_resources: vec![DataResource {
+                    resource_type: "AWS::S3::Object".into(),
+                    values: vec!["arn:aws:s3:::".into()],
+                }],
+                exclude_management_event_sources: vec![],
+            },
+        ];
+        let write = eq("readOnly", &["false"]);
+        let expected = CanonicalSelectors::from_advanced(&[
+            adv(
+                None,
+                vec![
+                    eq("eventCategory", &["Management"]),
+                    write.clone(),
+                    AdvancedFieldSelector {
+                        field: "eventSource".into(),
+                        not_equals: vec!["kms.amazonaws.com".into()],
+                        ..AdvancedFieldSelector::default()
+                    },
+                ],
+            ),
+            adv(
+                None,
+                vec![
+                    eq("eventCategory", &["Data"]),
+                    eq("resources.type", &["AWS::S3::Object"]),
+                    write.clone(),
+                    AdvancedFieldSelector {
+                        field: "resources.ARN".into(),
+                        starts_with: vec!["arn:aws:s3:::bucket-1/".into()],
+                        ..AdvancedFieldSelector::default()
+                    },
+                ],
+            ),
+            adv(
+                None,
+                vec![
+                    eq("eventCategory", &["Data"]),
+                    eq("resources.type", &["AWS::Lambda::Function"]),
+                    write.clone(),
+                ],
+            ),
+            adv(
+                None,
+                vec![
+                    eq("eventCategory", &["Data"]),
+                    eq("resources.type", &["AWS::DynamoDB::Table"]),
+                    write,
+                    eq(
+                        "resources.ARN",
+                        &["arn:aws:dynamodb:eu-west-1:222222222222:table/t"],
+                    ),
+                ],
+            ),
+            adv(
+                None,
+                vec![
+                    eq("eventCategory", &["Data"]),
+                    eq("resources.type", &["AWS::S3::Object"]),
+                    eq("readOnly", &["true"]),
+                ],
+            ),
+        ]);
+        assert_eq!(CanonicalSelectors::from_classic(&classic), expected);
+    }
+
+    fn live_trail() -> LiveTrail {
+        simulate_apply(&desired_of("scope: account\ns3_bucket: b\n"))
+    }
+
+    #[test]
+    fn identities_compare_equal() {
+        let ctx = DesiredContext {
+            partition: "aws".into(),
+            kms_aliases: BTreeMap::from([(
+                "arn:aws:kms:eu-west-1:222222222222:alias/trail".to_owned(),
+                "arn:aws:kms:eu-west-1:222222222222:key/k-1".to_owned(),
+            )]),
+        };
+        let t = trail_spec("scope: account\ns3_bucket: b\ns3_key_prefix: \"\"\nsns_topic: topic\nkms_key_id: alias/trail\ncloudwatch_logs: {log_group_arn: \"arn:aws:logs:eu-west-1:222222222222:log-group:g:*\", role_arn: r}\n");
+        let d = desired_with_selectors(&t, &target("main"), &ctx, desired_selectors(&t));
+        assert_eq!(d.s3_key_prefix, None);
+        assert_eq!(
+            d.sns_topic.as_deref(),
+            Some("arn:aws:sns:eu-west-1:222222222222:topic")
+        );
+        assert_eq!(
+            d.kms_key_id.as_deref(),
+            Some("arn:aws:kms:eu-west-1:222222222222:key/k-1")
+        );
+        let logs = d.cloudwatch_logs.as_ref().unwrap();
+        assert_eq!(
+            logs.log_group_arn,
+            "arn:aws:logs:eu-west-1:222222222222:log-group:g"
+        );
+
+        let mut lt = live_trail();
+        lt.s3_key_prefix = Some(String::new());
+        lt.sns_topic_arn = Some("arn:aws:sns:eu-west-1:222222222222:topic".into());
+        lt.kms_key_id = Some("k-1".into()); // moto stores what it was given
+        lt.cloudwatch_logs_log_group_arn =
+            Some("arn:aws:logs:eu-west-1:222222222222:log-group:g:*".into());
+        lt.cloudwatch_logs_role_arn = Some("r".into());
+        assert!(differences(&d, &live(&lt).unwrap()).is_empty());
+
+        // Bare key id in the spec = key ARN live.
+        let bare = desired_of("scope: account\ns3_bucket: b\nkms_key_id: k-1\n");
+        assert_eq!(
+            bare.kms_key_id.as_deref(),
+            Some("arn:aws:kms:eu-west-1:222222222222:key/k-1")
+        );
+    }
+
+    #[test]
+    fn moto_empty_strings_mean_unset() {
+        let d = desired_of("scope: account\ns3_bucket: b\n");
+        let mut lt = simulate_apply(&d);
+        lt.sns_topic_arn = Some(String::new());
+        lt.kms_key_id = Some(String::new());
+        lt.cloudwatch_logs_log_group_arn = Some(String::new());
+        lt.cloudwatch_logs_role_arn = Some(String::new());
+        assert!(differences(&d, &live(&lt).unwrap()).is_empty());
+    }
+
+    #[test]
+    fn an_unresolved_kms_alias_is_not_compared() {
+        let d = desired_of("scope: account\ns3_bucket: b\nkms_key_id: alias/unknown\n");
+        let kms = d.kms_key_id.clone().unwrap();
+        assert!(is_unresolved_kms_alias(&kms));
+        let mut lt = simulate_apply(&d);
+        lt.kms_key_id = Some("arn:aws:kms:eu-west-1:222222222222:key/whatever".into());
+        assert!(differences(&d, &live(&lt).unwrap()).is_empty());
+    }
+
+    #[test]
+    fn insights_absent_are_none_and_duplicates_collapse() {
+        let d = desired_of("scope: account\ns3_bucket: b\ninsights: [api_call_rate]\n");
+        let mut lt = simulate_apply(&d);
+        if let Some(details) = lt.details.as_mut() {
+            // moto appends on every put
+            details.insights = vec!["ApiCallRateInsight".into(), "ApiCallRateInsight".into()];
+        }
+        assert!(differences(&d, &live(&lt).unwrap()).is_empty());
+        let none = desired_of("scope: account\ns3_bucket: b\n");
+        assert!(differences(&none, &live(&lt).unwrap()).insights);
+    }
+
+    #[test]
+    fn each_attribute_difference_is_reported() {
+        let d = desired_of("scope: account\ns3_bucket: b\ns3_key_prefix: p\nlog_file_validation: true\ntags: {a: \"1\", b: \"2\"}\n");
+        let mut lt = simulate_apply(&d);
+        lt.s3_key_prefix = None;
+        lt.log_file_validation = false;
+        if let Some(details) = lt.details.as_mut() {
+            details.tags = BTreeMap::from([("a".into(), "0".into()), ("c".into(), "3".into())]);
+            details.status.is_logging = false;
+        }
+        let diff = differences(&d, &live(&lt).unwrap());
+        let names: Vec<&str> = diff
+            .attributes
+            .iter()
+            .map(|a| a.attribute.as_str())
+            .collect();
+        assert_eq!(names, ["s3_key_prefix", "log_file_validation"]);
+        assert_eq!(diff.attributes[0].before, None);
+        assert_eq!(diff.attributes[0].after.as_deref(), Some("p"));
+        assert_eq!(
+            diff.tags_to_add,
+            BTreeMap::from([("a".into(), "1".into()), ("b".into(), "2".into())])
+        );
+        assert_eq!(diff.tags_to_remove, BTreeSet::from(["c".to_owned()]));
+        assert!(diff.logging && !diff.selectors && !diff.insights);
+    }
+
+    #[test]
+    fn live_requires_details() {
+        let mut lt = live_trail();
+        lt.details = None;
+        assert!(matches!(
+            live(&lt),
+            Err(NormalizeError::DetailsMissing { .. })
+        ));
+    }
+
+    const NAMED: &str = "scope: account\ns3_bucket: b\nadvanced_event_selectors: [{name: wanted, field_selectors: [{field: eventCategory, equals: [Management]}]}]\n";
+
+    #[test]
+    fn name_only_difference_is_a_change_that_apply_fixes() {
+        let d = desired_of(NAMED);
+        let mut lt = simulate_apply(&d);
+        if let Some(details) = lt.details.as_mut() {
+            details.selectors = LiveSelectors::Advanced(vec![adv(
+                Some("other"),
+                vec![eq("eventCategory", &["Management"])],
+            )]);
+        }
+        assert!(
+            differences(&d, &live(&lt).unwrap()).selectors,
+            "desired name is a requirement"
+        );
+        // After apply puts the desired selectors, AWS stores the desired name: converged.
+        assert!(differences(&d, &live(&simulate_apply(&d)).unwrap()).is_empty());
+    }
+
+    #[test]
+    fn name_only_difference_against_classic_is_fixed_once() {
+        let d = desired_of(NAMED);
+        let mut lt = simulate_apply(&d);
+        if let Some(details) = lt.details.as_mut() {
+            details.selectors = LiveSelectors::Classic(vec![aws_default_classic_selector()]);
+        }
+        assert!(differences(&d, &live(&lt).unwrap()).selectors);
+        assert!(matches!(
+            simulate_apply(&d).details.map(|d| d.selectors),
+            Some(LiveSelectors::Advanced(_))
+        ));
+    }
+
+    #[test]
+    fn live_names_never_cause_a_difference() {
+        let d = desired_of("scope: account\ns3_bucket: b\nmanagement_events: {read_write: all}\n");
+        let mut lt = simulate_apply(&d);
+        if let Some(details) = lt.details.as_mut() {
+            details.selectors = LiveSelectors::Advanced(vec![adv(
+                Some("Management events selector"),
+                vec![eq("eventCategory", &["Management"])],
+            )]);
+        }
+        assert!(differences(&d, &live(&lt).unwrap()).is_empty());
+    }
+
+    #[test]
+    fn simulate_apply_models_what_aws_stores() {
+        let d = desired_of("scope: account\ns3_bucket: b\ncloudwatch_logs: {log_group_arn: \"arn:aws:logs:eu-west-1:222222222222:log-group:g\", role_arn: r}\n");
+        let lt = simulate_apply(&d);
+        assert_eq!(
+            lt.cloudwatch_logs_log_group_arn.as_deref(),
+            Some("arn:aws:logs:eu-west-1:222222222222:log-group:g:*")
+        );
+        assert_eq!(
+            lt.details.as_ref().map(|d| d.selectors.clone()),
+            Some(LiveSelectors::Classic(vec![aws_default_classic_selector()]))
+        );
+        assert_eq!(
+            live(&lt).unwrap(),
+            d,
+            "default selectors, no names: exact round trip"
+        );
+    }
+}

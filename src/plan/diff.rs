@@ -38,7 +38,7 @@ const EXAMPLES: usize = 5;
 
 type Key<'a> = (&'a str, &'a str, &'a str);
 
-/// A trail that delivers management events once the plan is applied.
+/// A logging trail that delivers management events once the plan is applied.
 struct Copy<'a> {
     label: String,
     owner: &'a str,
@@ -366,7 +366,7 @@ pub fn diff(spec: &Spec, targets: &[Target], live: &LiveState, opts: &DiffOption
             },
         };
 
-        if desired.selectors.logs_management_events() {
+        if desired.logging && desired.selectors.logs_management_events() {
             copies.push(Copy {
                 label: target.trail.clone(),
                 owner: account,
@@ -433,7 +433,7 @@ pub fn diff(spec: &Spec, targets: &[Target], live: &LiveState, opts: &DiffOption
                     ),
                 });
                 if let Ok(current) = normalize::live(lt) {
-                    if current.selectors.logs_management_events() {
+                    if current.logging && current.selectors.logs_management_events() {
                         copies.push(Copy {
                             label: lt.name.clone(),
                             owner: key.0,
