@@ -284,7 +284,7 @@ fn converged_org_plans_zero_changes() {
 #[test]
 fn change_order_is_execution_order() {
     let arn = || "a".to_owned();
-    let mut changes = vec![
+    let mut changes = [
         Change::DeleteTrail { arn: arn() },
         Change::StopLogging { arn: arn() },
         Change::StartLogging { arn: arn() },
