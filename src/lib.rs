@@ -12,5 +12,7 @@
 
 pub mod aws;
 pub mod live;
+pub mod normalize;
 pub mod org;
+pub mod plan;
 pub mod spec;
