@@ -10,6 +10,7 @@
 //! 5. [`plan`] diffs them into a serializable `Plan` and renders it;
 //! 6. [`apply`] executes a plan.
 
+pub mod apply;
 pub mod aws;
 pub mod live;
 pub mod normalize;
