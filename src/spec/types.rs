@@ -63,7 +63,8 @@ impl Default for OrganizationSpec {
 }
 
 /// The role AWS Organizations creates in every account it creates.
-pub const DEFAULT_MEMBER_ROLE: &str = "arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole";
+pub const DEFAULT_MEMBER_ROLE: &str =
+    "arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole";
 
 fn default_member_role() -> String {
     DEFAULT_MEMBER_ROLE.to_owned()
@@ -87,7 +88,9 @@ pub enum UnmanagedTrails {
 }
 
 /// Where a trail lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// One organization trail in the management (or delegated administrator) account.
@@ -203,7 +206,20 @@ pub struct ManagementEvents {
 }
 
 /// Read/write filter of management events.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ReadWrite {
     /// Read and write events.
@@ -238,7 +254,9 @@ pub struct DataEvent {
 }
 
 /// An advanced event selector, the API's shape.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct AdvancedEventSelector {
     /// Selector name.
@@ -249,7 +267,9 @@ pub struct AdvancedEventSelector {
 }
 
 /// One condition of an advanced event selector, the API's shape.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct AdvancedFieldSelector {
     /// Field name, e.g. `eventCategory`, `resources.type`, `resources.ARN`, `readOnly`, `eventName`.
@@ -275,7 +295,9 @@ pub struct AdvancedFieldSelector {
 }
 
 /// A classic event selector, the API's shape.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct EventSelector {
     /// `All`, `ReadOnly` or `WriteOnly` (default All).
@@ -293,7 +315,20 @@ pub struct EventSelector {
 }
 
 /// Classic selector read/write type, spelled as the API spells it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
 pub enum ReadWriteType {
     /// Read and write events.
     #[default]
@@ -305,7 +340,9 @@ pub enum ReadWriteType {
 }
 
 /// A classic data resource, the API's shape.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct DataResource {
     /// `AWS::S3::Object` or `AWS::Lambda::Function` (and other types the API lists).
@@ -317,7 +354,9 @@ pub struct DataResource {
 }
 
 /// CloudTrail Insights types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum InsightType {
     /// `ApiCallRateInsight`.
