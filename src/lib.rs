@@ -10,6 +10,12 @@
 //! 5. [`plan`] diffs them into a serializable `Plan` and renders it;
 //! 6. [`apply`] executes a plan.
 
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod cli;
+pub mod commands;
+pub mod exit;
 pub mod live;
 pub mod org;
+pub mod output;
 pub mod spec;
