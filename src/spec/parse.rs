@@ -49,6 +49,8 @@ struct NodeLocation {
 #[derive(Debug, Clone, Default)]
 pub struct Locations {
     nodes: HashMap<String, NodeLocation>,
+    /// Second (and later) occurrences of a key in one mapping, in document order.
+    duplicates: Vec<(String, Position)>,
 }
 
 impl Locations {
@@ -107,6 +109,9 @@ impl Locations {
                     // field can have; serde rejects it later.
                     let name = scalar.unwrap_or("?complex-key?").to_owned();
                     let child = join_key(path, &name);
+                    if self.nodes.get(&child).is_some_and(|n| n.key.is_some()) {
+                        self.duplicates.push((child.clone(), at));
+                    }
                     self.nodes.entry(child).or_insert(NodeLocation {
                         key: Some(at),
                         value: at,
@@ -132,7 +137,7 @@ impl Locations {
                 *next += 1;
                 child
             }
-            Some(Frame::Ignored { .. }) => {
+            Some(Frame::Ignored) => {
                 if open.is_some() {
                     stack.push(Frame::Ignored);
                 }
@@ -169,6 +174,13 @@ impl Locations {
                 None => return Position::START,
             }
         }
+    }
+
+    /// Whether the file has any field under `path` (e.g. any trail under `trails`).
+    #[must_use]
+    pub fn has_children(&self, path: &str) -> bool {
+        let prefix = format!("{path}.");
+        self.nodes.keys().any(|k| k.starts_with(&prefix))
     }
 
     /// Where the key naming `path` is (e.g. an unknown field's name), falling back like
@@ -361,6 +373,20 @@ impl SectionParser<'_> {
         });
     }
 
+    /// Every repeated key, at its repeat, naming the line of its first appearance.
+    /// serde_yaml rejects the document (or keeps one entry) without saying where.
+    fn report_duplicates(&mut self) {
+        for (path, at) in self.locations.duplicates.clone() {
+            let first = self.locations.locate_key(&path);
+            let name = path.rsplit('.').next().unwrap_or(&path);
+            let message = format!(
+                "duplicate key `{name}`; it first appears on line {}",
+                first.line
+            );
+            self.push(at, &path, message, None);
+        }
+    }
+
     fn parse(&mut self, source: &str) -> Option<Spec> {
         let mut root: Value = match serde_yaml::from_str(source) {
             Ok(value) => value,
@@ -369,10 +395,16 @@ impl SectionParser<'_> {
                     line: l.line().max(1),
                     column: l.column().max(1),
                 });
-                self.push(at, "", yaml_message(&err), None);
+                let message = yaml_message(&err);
+                if message.contains("duplicate entry") && !self.locations.duplicates.is_empty() {
+                    self.report_duplicates();
+                } else {
+                    self.push(at, "", message, None);
+                }
                 return None;
             }
         };
+        self.report_duplicates();
         if let Err(err) = root.apply_merge() {
             self.push(
                 Position::START,
@@ -525,6 +557,9 @@ impl SectionParser<'_> {
                     }
                 }
                 let message = yaml_message(err.inner());
+                if message.contains("duplicate entry") && !self.locations.duplicates.is_empty() {
+                    return None; // reported with both positions in `parse`
+                }
                 let (at, path) = match unknown_field(&message) {
                     Some(field) => {
                         // serde_path_to_error may already have pushed the key.
@@ -537,7 +572,13 @@ impl SectionParser<'_> {
                     }
                     None => (self.locations.locate(&path), path),
                 };
-                self.push(at, &path, message, None);
+                let help = (message.starts_with("invalid type: integer")
+                    && message.ends_with("expected a string"))
+                .then(|| {
+                    "quote it: account ids and other digit strings are strings (\"012345678901\")"
+                        .to_owned()
+                });
+                self.push(at, &path, message, help);
                 None
             }
         }

@@ -126,7 +126,7 @@ impl Validator<'_> {
             );
         }
         self.organization(spec);
-        if spec.trails.is_empty() {
+        if spec.trails.is_empty() && !self.loaded.locations.has_children("trails") {
             self.warning(
                 "trails",
                 "the spec lists no trails; nothing will be managed",
@@ -953,8 +953,8 @@ impl Validator<'_> {
                 ),
             )
             .help = Some(format!(
-                "exclude it, e.g. arn_not_starts_with: [\"arn:aws:s3:::{}/\"]",
-                trail.s3_bucket
+                "exclude it, e.g. arn_not_starts_with: [\"arn:aws:s3:::{}\"]",
+                own_bucket_exclusion(&trail.s3_bucket)
             ));
         }
     }
@@ -1325,6 +1325,15 @@ fn own_bucket_selector(path: &str, trail: &TrailSpec) -> Option<String> {
         }
     }
     None
+}
+
+/// The ARN prefix that excludes a bucket from S3 data events (for a templated bucket,
+/// its literal start: selector values take no templates).
+fn own_bucket_exclusion(bucket: &str) -> String {
+    match bucket.find('{') {
+        Some(cut) => bucket[..cut].to_owned(),
+        None => format!("{bucket}/"),
+    }
 }
 
 /// The ARN prefixes of a trail's bucket in every partition. For a templated bucket
