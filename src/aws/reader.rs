@@ -123,12 +123,7 @@ pub async fn read_live(
         access: MemberAccess::from_spec(&spec.organization),
         management,
         detail,
-        need_tags: spec.trails.values().any(|t| {
-            t.scope == Scope::Account
-                && t.targets
-                    .as_ref()
-                    .is_some_and(|t| !t.account_tags.is_empty())
-        }),
+        need_tags: spec_uses_account_tags(spec),
     });
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Listed>();
@@ -445,4 +440,71 @@ async fn read_region_with(
     }
     out.trails = trails;
     out
+}
+
+/// Lists the organization only (no trail reads): what `accounts` needs. Account tags
+/// are read only when `with_tags` (the spec uses `account_tags`).
+pub async fn read_organization(
+    ctx: &AwsContext,
+    with_tags: bool,
+) -> (Organization, Vec<ReadFailure>) {
+    let mut failures = Vec::new();
+    let header = async {
+        let caller = ctx.caller_account_id().await?;
+        let management = organizations::management_account_id(ctx).await?;
+        let root = organizations::root_id(ctx).await?;
+        Ok::<_, AwsError>((caller, management, root))
+    };
+    let (caller, management, root) = match header.await {
+        Ok(h) => h,
+        Err(e) => {
+            failures.push(failure("", None, None, e));
+            return (Organization::default(), failures);
+        }
+    };
+    let mut org = Organization {
+        management_account_id: management,
+        caller_account_id: caller,
+        root_id: root.clone(),
+        ..Organization::default()
+    };
+    let mut listed = Vec::new();
+    if let Err(e) = organizations::walk(ctx, &root, |item| listed.push(item)).await {
+        failures.push(failure(&org.caller_account_id, None, None, e));
+    }
+    for item in listed {
+        match item {
+            Listed::Ou(ou) => org.organizational_units.push(ou),
+            Listed::Account(a) => org.accounts.push(a),
+        }
+    }
+    if with_tags {
+        let mut tasks = JoinSet::new();
+        for (index, account) in org.accounts.iter().enumerate() {
+            let ctx = ctx.clone();
+            let id = account.id.clone();
+            tasks.spawn(async move { (index, organizations::account_tags(&ctx, &id).await) });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let Ok((index, result)) = joined else { continue };
+            match result {
+                Ok(tags) => org.accounts[index].tags = tags,
+                Err(e) => failures.push(failure(&org.accounts[index].id, None, None, e)),
+            }
+        }
+    }
+    failures.sort();
+    (org, failures)
+}
+
+/// Whether any trail of `spec` selects accounts by tag (account tags cost one
+/// Organizations call per account, so they are read only then).
+#[must_use]
+pub fn spec_uses_account_tags(spec: &Spec) -> bool {
+    spec.trails.values().any(|t| {
+        t.scope == Scope::Account
+            && t.targets
+                .as_ref()
+                .is_some_and(|t| !t.account_tags.is_empty())
+    })
 }
