@@ -300,6 +300,8 @@ async fn read_region(
     .await
 }
 
+// A ReadFailure is plain data the caller reports as is; boxing it buys nothing here.
+#[allow(clippy::result_large_err)]
 /// Re-reads single trails (a saved plan's targets), each as `plan` read it: one
 /// DescribeTrails in its account-region, then the trail's details. `Ok(None)` when the
 /// trail is absent; `Err` when the account-region or the trail could not be read.
@@ -369,8 +371,7 @@ async fn read_region_with(
         trails: Vec::new(),
         failures: Vec::new(),
     };
-    let client = match ctx.trail_client(account_id, region, access).await
-    {
+    let client = match ctx.trail_client(account_id, region, access).await {
         Ok(c) => c,
         Err(e) => {
             // AssumeRole (or caller identity) failures are about the account.
@@ -486,7 +487,9 @@ pub async fn read_organization(
             tasks.spawn(async move { (index, organizations::account_tags(&ctx, &id).await) });
         }
         while let Some(joined) = tasks.join_next().await {
-            let Ok((index, result)) = joined else { continue };
+            let Ok((index, result)) = joined else {
+                continue;
+            };
             match result {
                 Ok(tags) => org.accounts[index].tags = tags,
                 Err(e) => failures.push(failure(&org.accounts[index].id, None, None, e)),
