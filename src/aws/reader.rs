@@ -177,13 +177,17 @@ pub async fn read_live(
     }
 
     // Listing order for accounts, whatever order their reads finished in.
-    let position = |id: &str| {
-        listed_accounts
-            .iter()
-            .position(|a| a == id)
+    let order: std::collections::HashMap<&str, usize> = listed_accounts
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    outcomes.sort_by_key(|o| {
+        order
+            .get(o.account.id.as_str())
+            .copied()
             .unwrap_or(usize::MAX)
-    };
-    outcomes.sort_by_key(|o| position(&o.account.id));
+    });
     let mut resolution = Resolution::default();
     for o in outcomes {
         resolution.targets.extend(o.resolution.targets);
