@@ -503,6 +503,9 @@ pub fn differences(desired: &CanonicalTrail, live: &CanonicalTrail) -> Differenc
 /// Expands `{account_id}`, `{account_name}` and `{region}`; anything else is kept.
 #[must_use]
 pub fn expand_template(template: &str, target: &Target) -> String {
+    if !template.contains('{') {
+        return template.to_owned();
+    }
     template
         .replace("{account_id}", &target.account_id)
         .replace("{account_name}", &target.account_name)

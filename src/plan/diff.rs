@@ -20,7 +20,7 @@ use crate::normalize::{
     TrailConfig,
 };
 use crate::org::Target;
-use crate::plan::fingerprint::{live_fingerprint, spec_fingerprint};
+use crate::plan::fingerprint::{canonical_fingerprint, live_fingerprint, spec_fingerprint};
 use crate::plan::{
     Action, Change, Plan, Summary, TargetPlan, Warning, WarningKind, PLAN_FORMAT_VERSION,
 };
@@ -179,13 +179,16 @@ fn create_changes(desired: &CanonicalTrail, compiled: &DesiredSelectors) -> Vec<
 }
 
 /// Changes that bring an existing trail from `live` to `desired`, and the trail as it
-/// will look afterwards.
+/// will look afterwards (`None` when nothing changes).
 fn update_changes(
     desired: &CanonicalTrail,
     live: &CanonicalTrail,
     compiled: &DesiredSelectors,
-) -> (Vec<Change>, CanonicalTrail) {
+) -> (Vec<Change>, Option<CanonicalTrail>) {
     let d = differences(desired, live);
+    if d.is_empty() {
+        return (Vec::new(), None);
+    }
     let arn = live.arn.clone();
     let mut changes = Vec::new();
     let mut after = desired.clone();
@@ -238,7 +241,7 @@ fn update_changes(
         });
     }
     changes.sort();
-    (changes, after)
+    (changes, Some(after))
 }
 
 /// Diffs the spec's `targets` against `live` into a plan.
@@ -334,12 +337,13 @@ pub fn diff(spec: &Spec, targets: &[Target], live: &LiveState, opts: &DiffOption
         }
         let desired = desired_with_selectors(trail_spec, target, ctx, selectors.clone());
         let live_trail = by_key.get(&(account, region, name)).copied();
-        let (action, changes, before, after) = match live_trail {
+        let (action, changes, before, after, fingerprint) = match live_trail {
             None => (
                 Action::Create,
                 create_changes(&desired, compiled),
                 None,
                 Some(desired.clone()),
+                canonical_fingerprint(None),
             ),
             Some(lt) => match normalize::live(lt) {
                 Err(e) => {
@@ -356,11 +360,12 @@ pub fn diff(spec: &Spec, targets: &[Target], live: &LiveState, opts: &DiffOption
                     continue;
                 }
                 Ok(current) => {
+                    let fingerprint = canonical_fingerprint(Some(&current));
                     let (changes, after) = update_changes(&desired, &current, compiled);
                     if changes.is_empty() {
-                        (Action::NoOp, changes, None, None)
+                        (Action::NoOp, changes, None, None, fingerprint)
                     } else {
-                        (Action::Update, changes, Some(current), Some(after))
+                        (Action::Update, changes, Some(current), after, fingerprint)
                     }
                 }
             },
@@ -403,7 +408,7 @@ pub fn diff(spec: &Spec, targets: &[Target], live: &LiveState, opts: &DiffOption
                 .or(before.as_ref())
                 .map_or_else(|| desired.arn.clone(), |t| t.arn.clone()),
             changes,
-            live_fingerprint: live_fingerprint(live_trail),
+            live_fingerprint: fingerprint,
             before,
             after,
         });
@@ -444,27 +449,33 @@ pub fn diff(spec: &Spec, targets: &[Target], live: &LiveState, opts: &DiffOption
                     }
                 }
             }
-            UnmanagedTrails::Delete => plans.push(TargetPlan {
-                account_id: lt.account_id.clone(),
-                account_name: account_names
-                    .get(key.0)
-                    .map_or_else(String::new, |n| (*n).to_owned()),
-                region: lt.home_region.clone(),
-                trail: lt.name.clone(),
-                scope: if lt.organization_trail {
-                    Scope::Organization
-                } else {
-                    Scope::Account
-                },
-                action: Action::Delete,
-                arn: lt.arn.clone(),
-                changes: vec![Change::DeleteTrail {
+            UnmanagedTrails::Delete => {
+                let before = normalize::live(lt).ok();
+                plans.push(TargetPlan {
+                    account_id: lt.account_id.clone(),
+                    account_name: account_names
+                        .get(key.0)
+                        .map_or_else(String::new, |n| (*n).to_owned()),
+                    region: lt.home_region.clone(),
+                    trail: lt.name.clone(),
+                    scope: if lt.organization_trail {
+                        Scope::Organization
+                    } else {
+                        Scope::Account
+                    },
+                    action: Action::Delete,
                     arn: lt.arn.clone(),
-                }],
-                live_fingerprint: live_fingerprint(Some(lt)),
-                before: normalize::live(lt).ok(),
-                after: None,
-            }),
+                    changes: vec![Change::DeleteTrail {
+                        arn: lt.arn.clone(),
+                    }],
+                    live_fingerprint: before.as_ref().map_or_else(
+                        || live_fingerprint(Some(lt)),
+                        |c| canonical_fingerprint(Some(c)),
+                    ),
+                    before,
+                    after: None,
+                });
+            }
         }
     }
 
