@@ -16,6 +16,7 @@ pub mod apply;
 pub mod aws;
 pub mod cli;
 pub mod commands;
+pub mod drift;
 pub mod exit;
 pub mod live;
 pub mod normalize;
