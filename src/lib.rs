@@ -18,6 +18,7 @@ pub mod cli;
 pub mod commands;
 pub mod drift;
 pub mod exit;
+pub mod import;
 pub mod live;
 pub mod normalize;
 pub mod org;
