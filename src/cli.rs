@@ -68,6 +68,16 @@ pub enum Command {
     Accounts(AccountsArgs),
     /// Print the JSON Schema of the spec.
     Schema,
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+}
+
+/// `trailform completions`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// The spec file argument shared by the subcommands that read a spec.
