@@ -204,7 +204,7 @@ pub struct DriftArgs {
 }
 
 /// `trailform import`: reads the organization (narrowed by the global --accounts and
-/// --regions) and prints a spec.
+/// --regions; without --regions, the region of the AWS configuration) and prints a spec.
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {}
 

@@ -243,7 +243,14 @@ pub fn audit(spec: &Spec, plan: &Plan, live: &LiveState, options: &AuditOptions)
                     ));
                 }
                 if !diffs.is_empty() {
-                    let message = format!("differs from the spec: {}", diffs.join(", "));
+                    let described: Vec<&str> = diffs
+                        .iter()
+                        .map(|d| match d.as_str() {
+                            "logging" => "logging (on; the spec wants it off)",
+                            other => other,
+                        })
+                        .collect();
+                    let message = format!("differs from the spec: {}", described.join(", "));
                     findings.push(finding(FindingKind::TrailDiffers, diffs, message));
                 }
             }
