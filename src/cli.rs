@@ -206,7 +206,15 @@ pub struct DriftArgs {
 /// `trailform import`: reads the organization (narrowed by the global --accounts and
 /// --regions; without --regions, the region of the AWS configuration) and prints a spec.
 #[derive(Debug, Clone, Args)]
-pub struct ImportArgs {}
+pub struct ImportArgs {
+    /// Role to assume in each member account (`{account_id}` is substituted); written
+    /// to the spec's `organization.member_role`. Default: OrganizationAccountAccessRole.
+    #[arg(long, value_name = "ARN")]
+    pub member_role: Option<String>,
+    /// External id for sts:AssumeRole; written to `organization.external_id`.
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+}
 
 /// `trailform accounts`.
 #[derive(Debug, Clone, Args)]

@@ -50,6 +50,10 @@ pub struct Imported {
 pub struct ImportOptions {
     /// The regions that were read: `organization.regions` of the spec.
     pub regions: Vec<String>,
+    /// `organization.member_role` (default role when `None`).
+    pub member_role: Option<String>,
+    /// `organization.external_id`.
+    pub external_id: Option<String>,
 }
 
 /// One live trail instance generalized: the grouping key and where it is.
@@ -383,6 +387,11 @@ pub fn import(live: &LiveState, options: &ImportOptions) -> Imported {
         version: 1,
         organization: OrganizationSpec {
             regions: regions.into_iter().collect(),
+            member_role: options
+                .member_role
+                .clone()
+                .unwrap_or_else(|| OrganizationSpec::default().member_role),
+            external_id: options.external_id.clone(),
             ..OrganizationSpec::default()
         },
         unmanaged_trails: UnmanagedTrails::Report,

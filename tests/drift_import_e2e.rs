@@ -506,3 +506,84 @@ trails:
         0,
     );
 }
+
+#[test]
+fn unreadable_accounts_make_drift_and_import_exit_1_and_uncovered_accounts_are_named() {
+    let moto = MotoServer::start();
+    let org = OrgBuilder::new()
+        .ou("Workloads")
+        .account("w0", "Workloads", &[])
+        .account("w1", "Workloads", &[])
+        .account("loose", "", &[])
+        .role("w0", "TrailformReader")
+        .role("loose", "TrailformReader")
+        .seed(&moto);
+    let dir = tempfile::tempdir().unwrap();
+    let spec = write(
+        dir.path(),
+        "trailform.yaml",
+        &format!(
+            "version: 1
+organization:
+  member_role: arn:aws:iam::{{account_id}}:role/TrailformReader
+  regions: [us-east-1]
+trails:
+  workloads:
+    scope: account
+    targets:
+      organizational_units: [Workloads]
+      accounts: [\"{mgmt}\"]
+      include_management_account: true
+    regions: [us-east-1]
+    s3_bucket: logs
+",
+            mgmt = org.management_id
+        ),
+    );
+    let drift = run_trailform(
+        &moto,
+        dir.path(),
+        &["drift", "-f", &spec, "--format", "json"],
+    );
+    ok(&drift, "drift with an unreadable account", 1);
+    assert!(drift.stderr.contains(org.id("w1")), "{}", drift.stderr);
+    let id = |n: &str| org.id(n).to_owned();
+    let expected: BTreeSet<(String, String, Vec<String>)> = [
+        (id("management"), "missing_trail".to_owned(), vec![]),
+        (id("w0"), "missing_trail".to_owned(), vec![]),
+        (id("w1"), "unreadable".to_owned(), vec![]),
+        (id("loose"), "uncovered_account".to_owned(), vec![]),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(findings(&json_of(&drift)), expected, "{}", drift.stdout);
+
+    // import with the same role: the spec is printed, the failure named, exit 1.
+    let role = "arn:aws:iam::{account_id}:role/TrailformReader";
+    let failing = run_trailform(
+        &moto,
+        dir.path(),
+        &["import", "--regions", "us-east-1", "--member-role", role],
+    );
+    ok(&failing, "import with an unreadable account", 1);
+    assert!(
+        failing
+            .stdout
+            .contains(&format!("# NOT READ: account {}", id("w1"))),
+        "{}",
+        failing.stdout
+    );
+    assert!(failing.stdout.contains(role), "{}", failing.stdout);
+    assert!(failing.stderr.contains(&id("w1")), "{}", failing.stderr);
+
+    // An account with no trail imports as an empty, valid spec.
+    let import = run_trailform(&moto, dir.path(), &["import", "--accounts", &id("w0")]);
+    ok(&import, "import of one account", 0);
+    assert!(import.stdout.contains("trails: {}"), "{}", import.stdout);
+    let empty = write(dir.path(), "empty.yaml", &import.stdout);
+    ok(
+        &run_trailform(&moto, dir.path(), &["validate", "-f", &empty]),
+        "validate an empty import",
+        0,
+    );
+}

@@ -148,6 +148,7 @@ fn assert_round_trip(live: &LiveState) -> String {
         live,
         &ImportOptions {
             regions: vec![REGION.to_owned()],
+            ..ImportOptions::default()
         },
     );
     let yaml = render_yaml(&imported, &["test".to_owned()]).unwrap();
@@ -211,6 +212,7 @@ fn import_writes_classic_data_selectors_as_advanced_and_the_default_as_nothing()
         &live,
         &ImportOptions {
             regions: vec![REGION.to_owned()],
+            ..ImportOptions::default()
         },
     );
     let plain = &imported.spec.trails["plain"];

@@ -18,8 +18,13 @@ use crate::spec::{OrganizationSpec, Spec, UnmanagedTrails};
 ///
 /// # Errors
 /// An invalid command line, an organization that cannot be listed.
-pub fn run(_args: &ImportArgs, global: &GlobalArgs, out: &Output) -> Result<Exit, CommandError> {
+pub fn run(args: &ImportArgs, global: &GlobalArgs, out: &Output) -> Result<Exit, CommandError> {
     let narrow = narrowing(global)?;
+    let options = |regions: Vec<String>| ImportOptions {
+        regions,
+        member_role: args.member_role.clone(),
+        external_id: args.external_id.clone(),
+    };
     let rt = runtime()?;
     let (live, regions) = rt.block_on(async {
         let ctx = AwsContext::from_env(&settings(global)).await;
@@ -28,10 +33,15 @@ pub fn run(_args: &ImportArgs, global: &GlobalArgs, out: &Output) -> Result<Exit
         } else {
             global.regions.clone()
         };
+        let opts = options(regions.clone());
         let reading = Spec {
             version: 1,
             organization: OrganizationSpec {
                 regions: regions.clone(),
+                member_role: opts
+                    .member_role
+                    .unwrap_or_else(|| OrganizationSpec::default().member_role),
+                external_id: opts.external_id,
                 ..OrganizationSpec::default()
             },
             unmanaged_trails: UnmanagedTrails::Report,
@@ -45,12 +55,7 @@ pub fn run(_args: &ImportArgs, global: &GlobalArgs, out: &Output) -> Result<Exit
     if let Some(e) = organization_failure(&live) {
         return Err(e);
     }
-    let imported = import(
-        &live,
-        &ImportOptions {
-            regions: regions.clone(),
-        },
-    );
+    let imported = import(&live, &options(regions.clone()));
     let mut header = vec![
         "Written by `trailform import`: the trails as they are.".to_owned(),
         format!(
