@@ -320,6 +320,8 @@ fn uncovered_accounts(
     live: &LiveState,
     options: &AuditOptions,
 ) -> Vec<Finding> {
+    // Unmanaged trails are read from DescribeTrails alone (no status): they count as
+    // logging, so an account is only called uncovered when nothing could cover it.
     let logging = |t: &LiveTrail| t.details.as_ref().is_none_or(|d| d.status.is_logging);
     let org_trail = live
         .trails

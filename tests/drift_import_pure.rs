@@ -117,6 +117,28 @@ fn accounts_without_any_trail_are_uncovered_unless_an_organization_trail_logs() 
         .map(str::to_owned)
         .collect();
     assert_eq!(uncovered, expected);
+    // A logging organization trail covers every account; a stopped one covers none.
+    let mut org_trail = converged(&self::spec(), &engine_fixture::targets()[0]);
+    live.trails.push(org_trail.clone());
+    let covered = audit(&spec, &plan, &live, &AuditOptions::default());
+    assert!(!covered
+        .findings
+        .iter()
+        .any(|f| f.kind == FindingKind::UncoveredAccount));
+    live.trails.pop();
+    with_details(&mut org_trail, |d| d.status.is_logging = false);
+    live.trails.push(org_trail);
+    let stopped = audit(&spec, &plan, &live, &AuditOptions::default());
+    assert_eq!(
+        stopped
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::UncoveredAccount)
+            .count(),
+        4,
+        "a stopped trail covers nothing: {:?}",
+        stopped.findings
+    );
     // --accounts limits the report.
     let narrow = Narrowing {
         accounts: Some(BTreeSet::from([PROD.to_owned()])),
