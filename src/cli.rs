@@ -68,6 +68,16 @@ pub enum Command {
     Accounts(AccountsArgs),
     /// Print the JSON Schema of the spec.
     Schema,
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+}
+
+/// `trailform completions`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// The spec file argument shared by the subcommands that read a spec.
@@ -194,9 +204,17 @@ pub struct DriftArgs {
 }
 
 /// `trailform import`: reads the organization (narrowed by the global --accounts and
-/// --regions) and prints a spec.
+/// --regions; without --regions, the region of the AWS configuration) and prints a spec.
 #[derive(Debug, Clone, Args)]
-pub struct ImportArgs {}
+pub struct ImportArgs {
+    /// Role to assume in each member account (`{account_id}` is substituted); written
+    /// to the spec's `organization.member_role`. Default: OrganizationAccountAccessRole.
+    #[arg(long, value_name = "ARN")]
+    pub member_role: Option<String>,
+    /// External id for sts:AssumeRole; written to `organization.external_id`.
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+}
 
 /// `trailform accounts`.
 #[derive(Debug, Clone, Args)]

@@ -224,6 +224,15 @@ impl fmt::Debug for AwsContext {
 }
 
 impl AwsContext {
+    /// The region of the loaded configuration (AWS_REGION, the profile, or the fallback).
+    #[must_use]
+    pub fn region(&self) -> String {
+        self.0
+            .sdk
+            .region()
+            .map_or_else(|| FALLBACK_REGION.to_owned(), |r| r.as_ref().to_owned())
+    }
+
     /// Loads the standard AWS configuration chain (AWS_PROFILE, AWS_REGION, env keys,
     /// SSO, AWS_ENDPOINT_URL, ...) and applies `settings`.
     pub async fn from_env(settings: &AwsSettings) -> Self {

@@ -8,6 +8,7 @@
 mod accounts;
 mod apply;
 mod common;
+mod completions;
 mod drift;
 mod import;
 mod plan;
@@ -80,6 +81,7 @@ pub fn run(cli: &Cli) -> Exit {
         Command::Import(args) => import::run(args, g, &out),
         Command::Accounts(args) => accounts::run(args, g, &out),
         Command::Schema => schema::run(&out),
+        Command::Completions(args) => completions::run(args, &out),
     };
     result.unwrap_or_else(|err| {
         out.error(&err.to_string());
