@@ -22,9 +22,6 @@ use crate::output::Output;
 /// Why a command failed (exit code 1).
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
-    /// The subcommand exists on the command line but has no implementation yet.
-    #[error("`trailform {0}` is not implemented yet")]
-    NotImplemented(&'static str),
     /// The spec has errors (already printed, with file:line:column).
     #[error("{file}: invalid spec ({errors} error{s}); nothing was read from AWS", s = if *.errors == 1 { "" } else { "s" })]
     InvalidSpec {
