@@ -2,8 +2,8 @@
 //! own (cargo's `bin/cargo/commands/*.rs` → `ops`).
 //!
 //! Owns the dispatch from [`Command`] to a `run` function and the turning of a
-//! [`CommandError`] into exit code 1. To wire a subcommand, replace its `run` body; its
-//! signature already receives its parsed arguments, the global flags and the output.
+//! [`CommandError`] into exit code 1. Each `run` receives its parsed arguments, the
+//! global flags and the output.
 
 mod accounts;
 mod apply;
