@@ -69,6 +69,31 @@ fn dump(moto: &MotoServer, account: &str, region: &str) -> Vec<Value> {
     }
 }
 
+/// The trails homed in each of `regions` of `account`, in one boto3 process (each
+/// process costs an interpreter start and an AssumeRole).
+fn dump_regions(moto: &MotoServer, account: &str, regions: &[&str]) -> Vec<Vec<Value>> {
+    let list: Vec<String> = regions.iter().map(|r| format!("'{r}'")).collect();
+    let script = format!(
+        "import __main__ as m\nbase = m.client\nresult = []\nfor r in [{}]:\n    m.client = lambda s, region=r: base(s, region)\n    result.append(m.trails_dump())\n",
+        list.join(", ")
+    );
+    match boto_read(
+        moto,
+        account,
+        regions.first().copied().unwrap_or("us-east-1"),
+        &script,
+    ) {
+        Value::Array(v) => v
+            .into_iter()
+            .map(|d| match d {
+                Value::Array(t) => t,
+                other => panic!("trails_dump: {other}"),
+            })
+            .collect(),
+        other => panic!("dump_regions: {other}"),
+    }
+}
+
 fn names(dump: &[Value]) -> Vec<String> {
     let mut n: Vec<String> = dump
         .iter()
@@ -514,8 +539,9 @@ fn example_org_and_ou_trails_converges() {
 
     for name in prod {
         let id = seeded.id(name);
-        for region in ["us-east-1", "eu-west-1"] {
-            let d = dump(&moto, id, region);
+        let dumps = dump_regions(&moto, id, &["us-east-1", "eu-west-1", "ap-southeast-2"]);
+        assert!(dumps[2].is_empty(), "{name}");
+        for (region, d) in ["us-east-1", "eu-west-1"].into_iter().zip(dumps) {
             assert_eq!(names(&d), ["prod-data-events"], "{name} {region}");
             let t = find(&d, "prod-data-events");
             let kms = format!("arn:aws:kms:{region}:{id}:key/mrk-3c9e0f5b2a7d4e61b8c4f0a9d2e6b731");
@@ -556,7 +582,6 @@ fn example_org_and_ou_trails_converges() {
                 advanced(t)
             );
         }
-        assert!(dump(&moto, id, "ap-southeast-2").is_empty(), "{name}");
     }
     let d = dump(&moto, &sandbox, "us-east-1");
     assert_eq!(names(&d), ["sandbox-s3-writes"]);
@@ -586,16 +611,15 @@ fn example_org_and_ou_trails_converges() {
         advanced(t)
     );
     assert!(dump(&moto, &sandbox, "eu-west-1").is_empty());
-    for untouched in ["prod-excluded", "break-glass", "prod-closed", "dev-1"] {
-        for region in ["us-east-1", "eu-west-1", "ap-southeast-2"] {
-            if untouched == "prod-closed" {
-                continue; // suspended: its role may not be readable
-            }
-            assert!(
-                dump(&moto, seeded.id(untouched), region).is_empty(),
-                "{untouched} {region}"
-            );
-        }
+    // Excluded and untargeted accounts are untouched (the suspended one is skipped and
+    // not read back).
+    for untouched in ["prod-excluded", "break-glass", "dev-1"] {
+        let dumps = dump_regions(
+            &moto,
+            seeded.id(untouched),
+            &["us-east-1", "eu-west-1", "ap-southeast-2"],
+        );
+        assert!(dumps.iter().all(Vec::is_empty), "{untouched}: {dumps:#?}");
     }
 }
 
@@ -679,11 +703,378 @@ fn example_delegated_admin_converges_as_management_account() {
         );
     }
     for name in ["delegated", "log-archive", "member"] {
-        for region in ["eu-central-1", "eu-west-1"] {
-            assert!(
-                dump(&moto, seeded.id(name), region).is_empty(),
-                "{name} {region}"
-            );
-        }
+        let dumps = dump_regions(&moto, seeded.id(name), &["eu-central-1", "eu-west-1"]);
+        assert!(dumps.iter().all(Vec::is_empty), "{name}: {dumps:#?}");
     }
+}
+
+// ---------------------------------------------------------------- saved plans, gates
+
+/// An org trail plus one single-region account trail per account of OU `W`.
+fn small_spec(tag: &str, extra_org: &str) -> String {
+    format!(
+        "version: 1\norganization:\n  regions: [us-east-1]\nunmanaged_trails: delete\ntrails:\n  org-audit:\n    scope: organization\n    home_region: us-east-1\n    s3_bucket: logs\n{extra_org}  acct:\n    scope: account\n    targets:\n      organizational_units: [W]\n    regions: [us-east-1]\n    s3_bucket: logs\n    tags: {{team: {tag}}}\n"
+    )
+}
+
+fn small_org(n: usize) -> OrgBuilder {
+    let mut b = OrgBuilder::new()
+        .ou("W")
+        .bucket("management", "logs", "us-east-1");
+    for i in 0..n {
+        b = b.account(&format!("a{i}"), "W", &[]);
+    }
+    b
+}
+
+fn acct_trail(moto: &MotoServer, account: &str) -> Value {
+    let d = dump(moto, account, "us-east-1");
+    assert_eq!(names(&d), ["acct"], "{d:#?}");
+    find(&d, "acct").clone()
+}
+
+#[test]
+fn saved_plans_apply_only_when_nothing_changed_since() {
+    let moto = MotoServer::start();
+    let seeded = small_org(2).seed(&moto);
+    let (a0, a1) = (seeded.id("a0").to_owned(), seeded.id("a1").to_owned());
+    let dir = tmp();
+    let d = dir.path();
+    write(d, "spec.yaml", &small_spec("x", ""));
+
+    // An unchanged saved plan applies.
+    expect_code(
+        &tf(&moto, d, &["plan", "-f", "spec.yaml", "--out", "p1.json"]),
+        0,
+    );
+    expect_code(&tf(&moto, d, &["apply", "p1.json", "-f", "spec.yaml"]), 0);
+    assert_no_changes(&moto, d, "spec.yaml");
+    for a in [&a0, &a1] {
+        assert_eq!(acct_trail(&moto, a)["tags"], json!({"team": "x"}));
+    }
+
+    // A target changed out of band after planning: the plan is refused, naming it.
+    write(d, "spec.yaml", &small_spec("y", ""));
+    expect_code(
+        &tf(&moto, d, &["plan", "-f", "spec.yaml", "--out", "p2.json"]),
+        0,
+    );
+    let arn0 = acct_trail(&moto, &a0)["trail"]["TrailARN"].clone();
+    let stop = format!(
+        "client('cloudtrail').stop_logging(Name='{}'); result = True",
+        arn0.as_str().unwrap_or_default()
+    );
+    boto_read(&moto, &a0, "us-east-1", &stop);
+    let stale = tf(&moto, d, &["apply", "p2.json", "-f", "spec.yaml"]);
+    expect_code(&stale, 1);
+    let out = format!("{}{}", stale.stdout, stale.stderr);
+    assert!(
+        out.contains(&a0) && out.contains("acct"),
+        "{}",
+        show(&stale)
+    );
+    assert!(
+        !out.contains(&a1),
+        "only the changed target is named: {}",
+        show(&stale)
+    );
+    for a in [&a0, &a1] {
+        assert_eq!(
+            acct_trail(&moto, a)["tags"],
+            json!({"team": "x"}),
+            "nothing applied"
+        );
+    }
+    assert_eq!(acct_trail(&moto, &a0)["is_logging"], false);
+
+    // A fresh plan of the same spec applies and restarts logging.
+    expect_code(
+        &tf(&moto, d, &["plan", "-f", "spec.yaml", "--out", "p3.json"]),
+        0,
+    );
+    expect_code(&tf(&moto, d, &["apply", "p3.json", "-f", "spec.yaml"]), 0);
+    for a in [&a0, &a1] {
+        let t = acct_trail(&moto, a);
+        assert_eq!(t["tags"], json!({"team": "y"}));
+        assert_eq!(t["is_logging"], true);
+    }
+
+    // A plan with no changes applies as a no-op.
+    expect_code(
+        &tf(&moto, d, &["plan", "-f", "spec.yaml", "--out", "p4.json"]),
+        0,
+    );
+    let before: Vec<Value> = [&seeded.management_id, &a0, &a1]
+        .iter()
+        .map(|a| trails_dump(&moto, a, "us-east-1"))
+        .collect();
+    let noop = tf(&moto, d, &["apply", "p4.json", "-f", "spec.yaml"]);
+    expect_code(&noop, 0);
+    assert!(
+        !noop.stdout.contains('✓'),
+        "nothing called: {}",
+        show(&noop)
+    );
+    let after: Vec<Value> = [&seeded.management_id, &a0, &a1]
+        .iter()
+        .map(|a| trails_dump(&moto, a, "us-east-1"))
+        .collect();
+    assert_eq!(before, after);
+
+    // A saved plan whose spec file changed since is refused.
+    write(d, "spec.yaml", &small_spec("z", ""));
+    expect_code(
+        &tf(&moto, d, &["plan", "-f", "spec.yaml", "--out", "p5.json"]),
+        0,
+    );
+    write(d, "spec.yaml", &small_spec("w", ""));
+    let changed = tf(&moto, d, &["apply", "p5.json", "-f", "spec.yaml"]);
+    expect_code(&changed, 1);
+    assert!(
+        format!("{}{}", changed.stdout, changed.stderr).contains("spec"),
+        "{}",
+        show(&changed)
+    );
+    assert_eq!(
+        acct_trail(&moto, &a0)["tags"],
+        json!({"team": "y"}),
+        "nothing applied"
+    );
+
+    // Truncated or tampered plan files are refused with a message, no panic.
+    write(d, "spec.yaml", &small_spec("z", ""));
+    let saved = std::fs::read_to_string(d.join("p5.json")).expect("read plan");
+    write(d, "cut.json", &saved[..saved.len() / 2]);
+    write(d, "junk.json", "not a plan");
+    write(d, "empty.json", "");
+    for bad in ["cut.json", "junk.json", "empty.json", "missing.json"] {
+        let r = tf(&moto, d, &["apply", bad, "-f", "spec.yaml"]);
+        expect_code(&r, 1);
+        assert!(
+            r.stderr.contains(bad) || r.stderr.contains("plan"),
+            "{bad}: {}",
+            show(&r)
+        );
+    }
+    assert_eq!(
+        acct_trail(&moto, &a0)["tags"],
+        json!({"team": "y"}),
+        "nothing applied"
+    );
+    // The untampered plan still applies once the spec is back.
+    expect_code(&tf(&moto, d, &["apply", "p5.json", "-f", "spec.yaml"]), 0);
+    assert_eq!(acct_trail(&moto, &a0)["tags"], json!({"team": "z"}));
+}
+
+#[test]
+fn apply_without_auto_approve_and_no_tty_refuses_and_changes_nothing() {
+    let moto = MotoServer::start();
+    let seeded = small_org(1).seed(&moto);
+    let dir = tmp();
+    write(dir.path(), "spec.yaml", &small_spec("x", ""));
+    // run_trailform's stdin is /dev/null and its stdout a pipe: no terminal.
+    let r = tf(&moto, dir.path(), &["apply", "-f", "spec.yaml"]);
+    expect_code(&r, 1);
+    assert!(r.stderr.contains("--auto-approve"), "{}", show(&r));
+    for a in [&seeded.management_id, seeded.id("a0")] {
+        assert!(dump(&moto, a, "us-east-1").is_empty());
+    }
+}
+
+/// a0's trail already matches the spec, a1's differs (logging off, old tag), a2 has none.
+/// One apply finishes the org; a second changes and creates nothing.
+#[test]
+fn apply_finishes_a_partially_converged_org_and_is_idempotent() {
+    let moto = MotoServer::start();
+    let seeded = small_org(3)
+        .trail(
+            json!({"account": "a0", "region": "us-east-1", "name": "acct", "bucket": "logs",
+                      "tags": {"team": "x"}}),
+        )
+        .trail(
+            json!({"account": "a1", "region": "us-east-1", "name": "acct", "bucket": "logs",
+                      "tags": {"team": "old"}, "logging": false}),
+        )
+        .seed(&moto);
+    let dir = tmp();
+    let d = dir.path();
+    write(d, "spec.yaml", &small_spec("x", ""));
+    let plan = tf(
+        &moto,
+        d,
+        &["plan", "-f", "spec.yaml", "--detailed-exitcode"],
+    );
+    expect_code(&plan, 2);
+    assert!(
+        !plan
+            .stdout
+            .contains(&format!("Account {}", seeded.id("a0"))),
+        "a0 already converged: {}",
+        show(&plan)
+    );
+    assert!(
+        plan.stdout.contains(seeded.id("a1")) && plan.stdout.contains(seeded.id("a2")),
+        "{}",
+        show(&plan)
+    );
+    let arn0 = seeded.trails[&format!("{}/us-east-1/acct", seeded.id("a0"))].clone();
+    let arn1 = seeded.trails[&format!("{}/us-east-1/acct", seeded.id("a1"))].clone();
+
+    expect_code(
+        &tf(&moto, d, &["apply", "--auto-approve", "-f", "spec.yaml"]),
+        0,
+    );
+    assert_no_changes(&moto, d, "spec.yaml");
+    let snapshot = |moto: &MotoServer| -> Vec<Value> {
+        ["management", "a0", "a1", "a2"]
+            .iter()
+            .map(|a| trails_dump(moto, seeded.id(a), "us-east-1"))
+            .collect()
+    };
+    let first = snapshot(&moto);
+    for a in ["a0", "a1", "a2"] {
+        let t = acct_trail(&moto, seeded.id(a));
+        check(
+            &t,
+            &Want {
+                bucket: "logs",
+                logging: true,
+                tags: json!({"team": "x"}),
+                ..Want::default()
+            },
+        );
+    }
+    // Updated in place, not recreated.
+    assert_eq!(
+        acct_trail(&moto, seeded.id("a0"))["trail"]["TrailARN"],
+        arn0.as_str()
+    );
+    assert_eq!(
+        acct_trail(&moto, seeded.id("a1"))["trail"]["TrailARN"],
+        arn1.as_str()
+    );
+
+    let again = tf(&moto, d, &["apply", "--auto-approve", "-f", "spec.yaml"]);
+    expect_code(&again, 0);
+    assert!(
+        !again.stdout.contains('✓'),
+        "nothing called: {}",
+        show(&again)
+    );
+    assert_eq!(snapshot(&moto), first);
+}
+
+#[test]
+fn deletions_and_stopping_an_org_trail_need_allow_delete() {
+    let moto = MotoServer::start();
+    let seeded = small_org(1)
+        .trail(json!({"account": "a0", "region": "us-east-1", "name": "rogue", "bucket": "logs"}))
+        .seed(&moto);
+    let (mgmt, a0) = (seeded.management_id.clone(), seeded.id("a0").to_owned());
+    let dir = tmp();
+    let d = dir.path();
+    write(d, "spec.yaml", &small_spec("x", ""));
+    let plan = tf(&moto, d, &["plan", "-f", "spec.yaml"]);
+    expect_code(&plan, 0);
+    assert!(plan.stdout.contains("delete rogue"), "{}", show(&plan));
+
+    let gated = tf(&moto, d, &["apply", "--auto-approve", "-f", "spec.yaml"]);
+    expect_code(&gated, 0);
+    assert!(
+        gated.stdout.contains("skipped") && gated.stdout.contains("rogue"),
+        "{}",
+        show(&gated)
+    );
+    assert_eq!(names(&dump(&moto, &a0, "us-east-1")), ["acct", "rogue"]);
+
+    let allowed = tf(
+        &moto,
+        d,
+        &[
+            "apply",
+            "--auto-approve",
+            "--allow-delete",
+            "-f",
+            "spec.yaml",
+        ],
+    );
+    expect_code(&allowed, 0);
+    assert_eq!(names(&dump(&moto, &a0, "us-east-1")), ["acct"]);
+    assert_no_changes(&moto, d, "spec.yaml");
+
+    // `logging: false` on the organization trail: StopLogging is gated the same way.
+    write(d, "spec.yaml", &small_spec("x", "    logging: false\n"));
+    let gated = tf(&moto, d, &["apply", "--auto-approve", "-f", "spec.yaml"]);
+    expect_code(&gated, 0);
+    assert!(
+        gated.stdout.contains("skipped") && gated.stdout.contains("org-audit"),
+        "{}",
+        show(&gated)
+    );
+    assert_eq!(
+        find(&dump(&moto, &mgmt, "us-east-1"), "org-audit")["is_logging"],
+        true
+    );
+    let allowed = tf(
+        &moto,
+        d,
+        &[
+            "apply",
+            "--auto-approve",
+            "--allow-delete",
+            "-f",
+            "spec.yaml",
+        ],
+    );
+    expect_code(&allowed, 0);
+    assert_eq!(
+        find(&dump(&moto, &mgmt, "us-east-1"), "org-audit")["is_logging"],
+        false
+    );
+    assert_no_changes(&moto, d, "spec.yaml");
+}
+
+/// moto assumes any role; the launcher's AssumeRole patch denies roles that do not exist
+/// (tests/support/moto_launcher.py). a2 lacks the member role.
+#[test]
+fn an_account_whose_role_cannot_be_assumed_fails_while_the_others_converge() {
+    let moto = MotoServer::start();
+    let mut b = small_org(4);
+    for a in ["a0", "a1", "a3"] {
+        b = b.role(a, "TrailformApply");
+    }
+    let seeded = b.seed(&moto);
+    let spec = small_spec("x", "").replace(
+        "organization:\n",
+        "organization:\n  member_role: arn:aws:iam::{account_id}:role/TrailformApply\n",
+    );
+    let dir = tmp();
+    let d = dir.path();
+    write(d, "spec.yaml", &spec);
+    let r = tf(&moto, d, &["apply", "--auto-approve", "-f", "spec.yaml"]);
+    expect_code(&r, 1);
+    let denied = seeded.id("a2");
+    let out = format!("{}{}", r.stdout, r.stderr);
+    for needle in [denied, "AssumeRole", "AccessDenied"] {
+        assert!(out.contains(needle), "{needle}: {}", show(&r));
+    }
+    for a in ["a0", "a1", "a3"] {
+        check(
+            &acct_trail(&moto, seeded.id(a)),
+            &Want {
+                bucket: "logs",
+                logging: true,
+                tags: json!({"team": "x"}),
+                ..Want::default()
+            },
+        );
+    }
+    assert!(dump(&moto, denied, "us-east-1").is_empty());
+    assert_eq!(
+        find(
+            &dump(&moto, &seeded.management_id, "us-east-1"),
+            "org-audit"
+        )["is_logging"],
+        true
+    );
 }
