@@ -15,7 +15,7 @@ bash scripts/setup-venv.sh
 
 step "Building trailform (cargo build)"
 cargo build --quiet --bin trailform
-tf="$PWD/target/debug/trailform"
+tf="${CARGO_TARGET_DIR:-$PWD/target}/debug/trailform"
 spec="$PWD/examples/demo-org.yaml"
 
 work="$(mktemp -d)"

@@ -1078,3 +1078,127 @@ fn an_account_whose_role_cannot_be_assumed_fails_while_the_others_converge() {
         true
     );
 }
+
+/// examples/demo-org.yaml (the spec scripts/demo.sh applies) on a smaller copy of the
+/// demo organization: it targets by OU path and tags only, so nothing is substituted.
+/// prod-web has a partial prod-data-events (logging off, wrong tags, no selectors);
+/// sandbox-alice has a rogue trail (reported, kept).
+#[test]
+fn example_demo_org_converges() {
+    let moto = MotoServer::start();
+    let seeded = OrgBuilder::new()
+        .ou("Workloads/Prod/Payments")
+        .ou("Sandbox")
+        .account("prod-web", "Workloads/Prod", &[("environment", "prod")])
+        .account(
+            "payments-core",
+            "Workloads/Prod/Payments",
+            &[("environment", "prod")],
+        )
+        .account(
+            "prod-staging",
+            "Workloads/Prod",
+            &[("environment", "staging")],
+        )
+        .closed_account("prod-retired", "Workloads/Prod")
+        .account("sandbox-alice", "Sandbox", &[("environment", "sandbox")])
+        .bucket("management", "demo-org-cloudtrail-logs", "us-east-1")
+        .bucket("management", "demo-data-events", "us-east-1")
+        .trail(
+            json!({"account": "sandbox-alice", "region": "us-east-1", "name": "alice-experiment",
+                      "bucket": "demo-data-events"}),
+        )
+        .trail(
+            json!({"account": "prod-web", "region": "us-east-1", "name": "prod-data-events",
+                      "bucket": "demo-data-events", "multi_region": true,
+                      "tags": {"owner": "someone-else"}, "logging": false}),
+        )
+        .seed(&moto);
+    let dir = tmp();
+    write(dir.path(), "spec.yaml", &example("demo-org.yaml"));
+    converge(&moto, dir.path(), "spec.yaml");
+
+    let mgmt = dump(&moto, &seeded.management_id, "us-east-1");
+    assert_eq!(names(&mgmt), ["org-audit"]);
+    check(
+        find(&mgmt, "org-audit"),
+        &Want {
+            bucket: "demo-org-cloudtrail-logs",
+            prefix: Some("org"),
+            kms: Some(
+                "arn:aws:kms:us-east-1:123456789012:key/5a0c3e7b-1d2f-4b6a-9c8e-7f1a2b3c4d5e",
+            ),
+            multi_region: true,
+            org: true,
+            validation: true,
+            logging: true,
+            insights: &["ApiCallRateInsight"],
+            tags: json!({"owner": "security"}),
+            ..Want::default()
+        },
+    );
+    for name in ["prod-web", "payments-core"] {
+        let dumps = dump_regions(&moto, seeded.id(name), &["us-east-1", "eu-west-1"]);
+        assert!(
+            dumps[1].is_empty(),
+            "{name}: multi-region, homed in us-east-1"
+        );
+        let t = find(&dumps[0], "prod-data-events");
+        check(
+            t,
+            &Want {
+                bucket: "demo-data-events",
+                prefix: Some(name),
+                kms: Some(
+                    "arn:aws:kms:us-east-1:123456789012:key/9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+                ),
+                multi_region: true,
+                validation: true,
+                logging: true,
+                tags: json!({"owner": "platform", "account": name}),
+                ..Want::default()
+            },
+        );
+        assert_eq!(advanced(t).len(), 1, "{t:#}");
+        assert!(
+            has_selector(
+                t,
+                &[
+                    "eventCategory Equals=Data",
+                    "resources.type Equals=AWS::S3::Object",
+                    "readOnly Equals=false",
+                    "resources.ARN NotStartsWith=arn:aws:s3:::demo-data-events/",
+                ]
+            ),
+            "{t:#}"
+        );
+    }
+    assert!(dump(&moto, seeded.id("prod-staging"), "us-east-1").is_empty());
+    assert_eq!(
+        names(&dump(&moto, seeded.id("sandbox-alice"), "us-east-1")),
+        ["alice-experiment"]
+    );
+}
+
+/// Every spec in examples/ has an end-to-end test above.
+#[test]
+fn every_example_has_an_end_to_end_test() {
+    let covered = [
+        "data-events.yaml",
+        "delegated-admin.yaml",
+        "demo-org.yaml",
+        "minimal-org-trail.yaml",
+        "org-and-ou-trails.yaml",
+    ];
+    let mut found: Vec<String> = std::fs::read_dir(root().join("examples"))
+        .expect("read examples/")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml") || n.ends_with(".yml"))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found, covered,
+        "add an end-to-end test for each new example"
+    );
+}
