@@ -815,6 +815,20 @@ fn saved_plans_apply_only_when_nothing_changed_since() {
         "nothing called: {}",
         show(&noop)
     );
+    assert!(
+        format!("{}{}", noop.stdout, noop.stderr)
+            .to_lowercase()
+            .contains("no changes"),
+        "{}",
+        show(&noop)
+    );
+    if let Some(i) = noop.stdout.find(" calls)") {
+        assert!(
+            noop.stdout[..i].ends_with("(0"),
+            "nothing called: {}",
+            show(&noop)
+        );
+    }
     let after: Vec<Value> = [&seeded.management_id, &a0, &a1]
         .iter()
         .map(|a| trails_dump(&moto, a, "us-east-1"))
@@ -961,6 +975,14 @@ fn apply_finishes_a_partially_converged_org_and_is_idempotent() {
         "nothing called: {}",
         show(&again)
     );
+    assert!(again.stdout.contains("No changes"), "{}", show(&again));
+    if let Some(i) = again.stdout.find(" calls)") {
+        assert!(
+            again.stdout[..i].ends_with("(0"),
+            "nothing called: {}",
+            show(&again)
+        );
+    }
     assert_eq!(snapshot(&moto), first);
 }
 
