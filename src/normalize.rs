@@ -851,15 +851,22 @@ pub fn desired_with_selectors(
         s3_key_prefix: non_empty(trail.s3_key_prefix.as_deref())
             .map(|t| expand_template(t, target)),
         sns_topic: non_empty(trail.sns_topic.as_deref())
-            .map(|t| canonical_sns(t, p, region, account)),
-        kms_key_id: non_empty(trail.kms_key_id.as_deref())
-            .map(|k| canonical_kms(k, p, region, account, &ctx.kms_aliases)),
+            .map(|t| canonical_sns(&expand_template(t, target), p, region, account)),
+        kms_key_id: non_empty(trail.kms_key_id.as_deref()).map(|k| {
+            canonical_kms(
+                &expand_template(k, target),
+                p,
+                region,
+                account,
+                &ctx.kms_aliases,
+            )
+        }),
         cloudwatch_logs: trail
             .cloudwatch_logs
             .as_ref()
             .map(|c| CanonicalCloudWatchLogs {
-                log_group_arn: canonical_log_group(&c.log_group_arn),
-                role_arn: c.role_arn.clone(),
+                log_group_arn: canonical_log_group(&expand_template(&c.log_group_arn, target)),
+                role_arn: expand_template(&c.role_arn, target),
             }),
         logging: trail.logging.unwrap_or(true),
         selectors,
@@ -1074,6 +1081,32 @@ mod tests {
         assert_eq!(d.s3_key_prefix.as_deref(), Some("prod/eu-west-1"));
         assert_eq!(d.tags["acct"], "222222222222");
         assert_eq!(d.tags["fixed"], "x");
+    }
+
+    #[test]
+    fn kms_sns_and_cloudwatch_templates_are_expanded() {
+        let d = desired_of(
+            "scope: account\ns3_bucket: b\nkms_key_id: \"arn:aws:kms:{region}:{account_id}:key/mrk-1\"\nsns_topic: \"t-{account_name}\"\ncloudwatch_logs: {log_group_arn: \"arn:aws:logs:{region}:{account_id}:log-group:g\", role_arn: \"arn:aws:iam::{account_id}:role/r\"}\n",
+        );
+        assert_eq!(
+            d.kms_key_id.as_deref(),
+            Some("arn:aws:kms:eu-west-1:222222222222:key/mrk-1")
+        );
+        assert!(
+            d.sns_topic
+                .as_deref()
+                .is_some_and(|t| t.ends_with(":t-prod")),
+            "{:?}",
+            d.sns_topic
+        );
+        let cw = d.cloudwatch_logs.expect("cloudwatch_logs");
+        assert!(
+            cw.log_group_arn
+                .contains("eu-west-1:222222222222:log-group:g"),
+            "{}",
+            cw.log_group_arn
+        );
+        assert_eq!(cw.role_arn, "arn:aws:iam::222222222222:role/r");
     }
 
     #[test]

@@ -122,6 +122,7 @@ const EXPECTED_WARNINGS: &[(&str, usize)] = &[
     ("minimal-org-trail.yaml", 0),
     // Two single-region data-event trails, by design.
     ("org-and-ou-trails.yaml", 2),
+    ("demo-org.yaml", 0),
 ];
 
 #[test]

@@ -84,6 +84,22 @@ def delete_trail(self, name):
 ct.CloudTrailBackend.delete_trail = delete_trail
 
 
+# AWS CreateTrail/UpdateTrail SnsTopicName: "the name or the ARN of the Amazon SNS
+# topic". moto takes it as a name and builds `arn:...:sns:REGION:ACCOUNT:NAME`, so an ARN
+# becomes `arn:...:ACCOUNT:arn:aws:sns:...`.
+_topic_arn = ct.Trail.topic_arn
+
+
+@property
+def topic_arn(self):
+    if self.sns_topic_name and self.sns_topic_name.startswith("arn:"):
+        return self.sns_topic_name
+    return _topic_arn.fget(self)
+
+
+ct.Trail.topic_arn = topic_arn
+
+
 # AWS PutEventSelectors: a trail uses classic or advanced selectors, never both; putting
 # one kind replaces the other. moto keeps earlier advanced selectors after a classic put.
 def put_event_selectors(self, event_selectors, advanced_event_selectors):
