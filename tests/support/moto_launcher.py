@@ -4,7 +4,7 @@ behaviour trailform depends on (design.md section 5).
 Prints `PORT <n>` on stdout once the server is listening, then serves until stdin
 closes (the test process that started it went away) or it is killed.
 
-Each patch names the AWS behaviour it restores; tests/moto_patches.rs checks every one.
+Each patch names the AWS behaviour it restores; tests/moto_harness.rs checks them.
 Never set MOTO_ACCOUNT_ID: moto picks the account from the access key it issued.
 """
 
