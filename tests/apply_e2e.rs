@@ -792,6 +792,25 @@ fn saved_plans_apply_only_when_nothing_changed_since() {
         &tf(&moto, d, &["plan", "-f", "spec.yaml", "--out", "p3.json"]),
         0,
     );
+    // The same plan edited by hand (still valid JSON, same fingerprints) is refused:
+    // its calls are not what the spec asks of the state it was made from.
+    let edited = std::fs::read_to_string(d.join("p3.json"))
+        .unwrap()
+        .replace(r#""team": "y""#, r#""team": "hacked""#);
+    assert!(edited.contains("hacked"), "the plan carries the tag value");
+    write(d, "edited.json", &edited);
+    let refused = tf(&moto, d, &["apply", "edited.json", "-f", "spec.yaml"]);
+    expect_code(&refused, 1);
+    assert!(
+        format!("{}{}", refused.stdout, refused.stderr).contains("was the plan file edited?"),
+        "{}",
+        show(&refused)
+    );
+    assert_eq!(
+        acct_trail(&moto, &a1)["tags"],
+        json!({"team": "x"}),
+        "nothing applied"
+    );
     expect_code(&tf(&moto, d, &["apply", "p3.json", "-f", "spec.yaml"]), 0);
     for a in [&a0, &a1] {
         let t = acct_trail(&moto, a);

@@ -4,7 +4,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::common::{compute_plan, describe_failure, load_spec, narrowing, runtime, settings};
+use super::common::{
+    compute_plan, describe_failure, diff_options, load_spec, narrowing, runtime, settings,
+};
 use super::CommandError;
 use crate::apply::{
     apply, ApplyOptions, ApplyProgress, ApplyReport, AwsWriter, CallOutcome, TargetReport,
@@ -14,10 +16,11 @@ use crate::aws::reader::reread_trails;
 use crate::aws::{AwsContext, MemberAccess};
 use crate::cli::{ApplyArgs, ApplySource, GlobalArgs, OutputFormat};
 use crate::exit::Exit;
-use crate::live::ReadFailure;
+use crate::live::{LiveState, ReadFailure};
+use crate::org::Target;
 use crate::output::Output;
 use crate::plan::fingerprint::{live_fingerprint, spec_fingerprint};
-use crate::plan::{render_human, Plan, PLAN_FORMAT_VERSION};
+use crate::plan::{diff, render_human, Action, Plan, PLAN_FORMAT_VERSION};
 use crate::spec::LoadedSpec;
 
 /// Exit 0 when everything applied, 1 when anything failed or could not be read.
@@ -151,15 +154,56 @@ async fn check_not_stale(
     let access = MemberAccess::from_spec(&loaded.spec.organization);
     let reread = reread_trails(ctx, &access, &keys).await;
     let mut stale = Vec::new();
+    let mut subset = LiveState::default();
     for (target, result) in targets.iter().zip(reread) {
         let place = format!("{} {} {}", target.account_id, target.region, target.trail);
         match result {
-            Ok(trail) if live_fingerprint(trail.as_ref()) == target.live_fingerprint => {}
+            Ok(trail) if live_fingerprint(trail.as_ref()) == target.live_fingerprint => {
+                subset
+                    .read
+                    .insert((target.account_id.clone(), target.region.clone()));
+                subset.trails.extend(trail);
+            }
             Ok(_) => stale.push(format!("{place}: changed since the plan was made")),
             Err(f) => stale.push(format!(
                 "{place}: could not be re-read: {}",
                 failure_text(&f)
             )),
+        }
+    }
+    if stale.is_empty() {
+        // The live state is as planned; the plan's own calls must also be exactly what
+        // the spec asks of that state, so a hand-edited plan file is refused too.
+        let spec_targets: Vec<Target> = targets
+            .iter()
+            .filter(|t| t.action != Action::Delete)
+            .map(|t| Target {
+                trail: t.trail.clone(),
+                scope: t.scope,
+                account_id: t.account_id.clone(),
+                account_name: t.account_name.clone(),
+                region: t.region.clone(),
+            })
+            .collect();
+        let recomputed = diff(
+            &loaded.spec,
+            &spec_targets,
+            &subset,
+            &diff_options(&loaded.spec),
+        );
+        for target in &targets {
+            let same = recomputed.targets.iter().any(|r| {
+                r.account_id == target.account_id
+                    && r.region == target.region
+                    && r.trail == target.trail
+                    && r.changes == target.changes
+            });
+            if !same {
+                stale.push(format!(
+                    "{} {} {}: the plan's calls are not what the spec asks of this target (was the plan file edited?)",
+                    target.account_id, target.region, target.trail
+                ));
+            }
         }
     }
     if stale.is_empty() {

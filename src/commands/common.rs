@@ -93,6 +93,16 @@ pub(super) fn partition(spec: &Spec) -> String {
         .to_owned()
 }
 
+/// How the spec's trails are diffed (the partition of its regions).
+pub(super) fn diff_options(spec: &Spec) -> DiffOptions {
+    DiffOptions {
+        context: DesiredContext {
+            partition: partition(spec),
+            ..DesiredContext::default()
+        },
+    }
+}
+
 /// Prints target-resolution errors at their spec locations.
 pub(super) fn check_resolution(
     loaded: &LoadedSpec,
@@ -159,12 +169,6 @@ pub(super) async fn compute_plan(
         return Err(e);
     }
     check_resolution(loaded, &resolution, out)?;
-    let options = DiffOptions {
-        context: DesiredContext {
-            partition: partition(spec),
-            ..DesiredContext::default()
-        },
-    };
-    let plan = diff(spec, &resolution.targets, &live, &options);
+    let plan = diff(spec, &resolution.targets, &live, &diff_options(spec));
     Ok(Planned { live, plan })
 }
