@@ -10,7 +10,16 @@
 //! 5. [`plan`] diffs them into a serializable `Plan` and renders it;
 //! 6. [`apply`] executes a plan.
 
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod apply;
 pub mod aws;
+pub mod cli;
+pub mod commands;
+pub mod exit;
 pub mod live;
+pub mod normalize;
 pub mod org;
+pub mod output;
+pub mod plan;
 pub mod spec;

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::spec::{AdvancedEventSelector, EventSelector};
@@ -154,7 +155,7 @@ pub struct TrailStatus {
 }
 
 /// A read that failed, recorded against what it was reading.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct ReadFailure {
     /// Account being read (the caller's for Organizations calls).
     pub account_id: String,

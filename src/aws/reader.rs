@@ -294,15 +294,87 @@ async fn read_region(
     region: &str,
     managed: &BTreeSet<String>,
 ) -> RegionOutcome {
+    read_region_with(
+        &shared.ctx,
+        &shared.access,
+        shared.detail,
+        account_id,
+        region,
+        managed,
+    )
+    .await
+}
+
+/// Re-reads single trails (a saved plan's targets), each as `plan` read it: one
+/// DescribeTrails in its account-region, then the trail's details. `Ok(None)` when the
+/// trail is absent; `Err` when the account-region or the trail could not be read.
+pub async fn reread_trails(
+    ctx: &AwsContext,
+    access: &MemberAccess,
+    targets: &[(String, String, String)],
+) -> Vec<Result<Option<LiveTrail>, ReadFailure>> {
+    let mut tasks = JoinSet::new();
+    for (index, (account, region, trail)) in targets.iter().cloned().enumerate() {
+        let ctx = ctx.clone();
+        let access = access.clone();
+        tasks.spawn(async move {
+            let managed = BTreeSet::from([trail.clone()]);
+            let out = read_region_with(
+                &ctx,
+                &access,
+                DetailPolicy::Managed,
+                &account,
+                &region,
+                &managed,
+            )
+            .await;
+            let result = if let Some(f) = out.failures.into_iter().next() {
+                Err(f)
+            } else {
+                Ok(out.trails.into_iter().find(|t| t.name == trail))
+            };
+            (index, result)
+        });
+    }
+    let mut results: Vec<Option<Result<Option<LiveTrail>, ReadFailure>>> =
+        (0..targets.len()).map(|_| None).collect();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((index, result)) = joined {
+            results[index] = Some(result);
+        }
+    }
+    results
+        .into_iter()
+        .zip(targets)
+        .map(|(r, (account, region, trail))| {
+            r.unwrap_or_else(|| {
+                Err(ReadFailure {
+                    account_id: account.clone(),
+                    region: Some(region.clone()),
+                    trail: Some(trail.clone()),
+                    operation: "read".to_owned(),
+                    code: "InternalError".to_owned(),
+                    message: "the read task stopped unexpectedly".to_owned(),
+                })
+            })
+        })
+        .collect()
+}
+
+async fn read_region_with(
+    ctx: &AwsContext,
+    access: &MemberAccess,
+    detail: DetailPolicy,
+    account_id: &str,
+    region: &str,
+    managed: &BTreeSet<String>,
+) -> RegionOutcome {
     let mut out = RegionOutcome {
         read: None,
         trails: Vec::new(),
         failures: Vec::new(),
     };
-    let client = match shared
-        .ctx
-        .trail_client(account_id, region, &shared.access)
-        .await
+    let client = match ctx.trail_client(account_id, region, access).await
     {
         Ok(c) => c,
         Err(e) => {
@@ -323,7 +395,7 @@ async fn read_region(
     let wanted: Vec<usize> = trails
         .iter()
         .enumerate()
-        .filter(|(_, t)| shared.detail == DetailPolicy::All || managed.contains(&t.name))
+        .filter(|(_, t)| detail == DetailPolicy::All || managed.contains(&t.name))
         .map(|(i, _)| i)
         .collect();
     if wanted.is_empty() {
@@ -352,14 +424,16 @@ async fn read_region(
             selectors,
             insights,
             status,
-            tags.as_ref().and_then(|t| t.get(&trail.arn)),
+            // ListTags may leave out a trail that has no tags.
+            tags.as_ref()
+                .map(|t| t.get(&trail.arn).cloned().unwrap_or_default()),
         ) {
             (Ok(selectors), Ok(insights), Ok(status), Some(tags)) => {
                 trail.details = Some(TrailDetails {
                     selectors,
                     insights,
                     status,
-                    tags: tags.clone(),
+                    tags,
                 });
             }
             (s, i, st, _) => {

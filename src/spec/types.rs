@@ -111,10 +111,11 @@ pub struct TrailSpec {
     /// Single-region trails: one trail in each listed region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regions: Option<Vec<String>>,
-    /// Region where a multi-region or organization trail is created and managed.
+    /// Region where a multi-region or organization trail is created and managed (required
+    /// for them; not allowed with `regions`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub home_region: Option<String>,
-    /// Log every region (default: true when `regions` is absent).
+    /// Log every region. Default: true when `regions` is absent, false when it is present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multi_region: Option<bool>,
     /// Bucket that receives log files. Templates: `{account_id}` `{account_name}` `{region}`.
@@ -122,28 +123,34 @@ pub struct TrailSpec {
     /// Key prefix inside the bucket (templates allowed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_key_prefix: Option<String>,
-    /// KMS key (ARN, key id or alias) that encrypts log files.
+    /// KMS key that encrypts log files: a key ARN or key id (UUID or `mrk-...`). Aliases are
+    /// rejected: CloudTrail reports the key ARN, which an alias cannot be compared with.
+    /// Templates allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
-    /// SNS topic (name or ARN) notified of each log file delivery.
+    /// SNS topic (name or ARN) notified of each log file delivery. Templates allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sns_topic: Option<String>,
     /// Deliver events to CloudWatch Logs too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloudwatch_logs: Option<CloudWatchLogs>,
-    /// Include events of global services such as IAM (AWS default: true).
+    /// Include events of global services such as IAM. Default true; a multi-region trail
+    /// must include them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub global_service_events: Option<bool>,
     /// Write digest files for log file integrity validation (AWS default: false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_file_validation: Option<bool>,
-    /// Whether the trail is logging: StartLogging / StopLogging (default true).
+    /// Whether the trail is logging: StartLogging / StopLogging. Default true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logging: Option<bool>,
-    /// Management events shorthand (compiled to advanced event selectors).
+    /// Management events shorthand (compiled to advanced event selectors). With no selector
+    /// field at all, AWS's default applies: all management events. Not with
+    /// `event_selectors` or `advanced_event_selectors`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub management_events: Option<ManagementEvents>,
-    /// Data events shorthand (compiled to advanced event selectors).
+    /// Data events shorthand (compiled to advanced event selectors). Without
+    /// `management_events`, all management events are logged too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_events: Option<Vec<DataEvent>>,
     /// Advanced event selectors, exactly the API's shape.

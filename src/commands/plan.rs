@@ -1,0 +1,14 @@
+//! `trailform plan` (design.md §2). Not wired yet: the stages it needs are being built.
+
+use super::CommandError;
+use crate::cli::{GlobalArgs, PlanArgs};
+use crate::exit::Exit;
+use crate::output::Output;
+
+/// Runs `trailform plan`.
+///
+/// # Errors
+/// Always, until the command is wired: [`CommandError::NotImplemented`].
+pub fn run(_args: &PlanArgs, _global: &GlobalArgs, _out: &Output) -> Result<Exit, CommandError> {
+    Err(CommandError::NotImplemented("plan"))
+}

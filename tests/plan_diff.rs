@@ -1,0 +1,368 @@
+//! The diff on plain data: each change kind, unreadable targets, unmanaged trails,
+//! shadows and warnings.
+
+mod engine_fixture;
+
+use engine_fixture::*;
+use trailform::live::{LiveSelectors, LiveState};
+use trailform::normalize::{self, DesiredSelectors};
+use trailform::plan::{diff, Action, Change, DiffOptions, Plan, TargetPlan, WarningKind};
+use trailform::spec::{Scope, Spec};
+
+fn find<'a>(plan: &'a Plan, account: &str, trail: &str) -> &'a TargetPlan {
+    plan.targets
+        .iter()
+        .find(|t| t.account_id == account && t.trail == trail)
+        .unwrap_or_else(|| panic!("no plan for {account} {trail}"))
+}
+
+fn ops(t: &TargetPlan) -> Vec<&'static str> {
+    t.changes.iter().map(Change::operation).collect()
+}
+
+#[test]
+fn create_when_absent_in_execution_order() {
+    let plan = sample_plan();
+    let t = find(&plan, MANAGEMENT, "org-audit");
+    assert_eq!(t.action, Action::Create);
+    assert_eq!(
+        ops(t),
+        [
+            "CreateTrail",
+            "PutEventSelectors",
+            "PutInsightSelectors",
+            "AddTags",
+            "StartLogging"
+        ]
+    );
+    assert_eq!(
+        t.arn,
+        "arn:aws:cloudtrail:us-east-1:111111111111:trail/org-audit"
+    );
+    let Change::CreateTrail { config } = &t.changes[0] else {
+        panic!("first change creates");
+    };
+    assert!(config.organization_trail && config.multi_region && config.log_file_validation);
+    assert_eq!(
+        t.live_fingerprint,
+        trailform::plan::fingerprint::live_fingerprint(None)
+    );
+}
+
+#[test]
+fn create_with_default_selectors_puts_none() {
+    let spec: Spec = serde_yaml::from_str(
+        "version: 1\ntrails:\n  basic:\n    scope: account\n    regions: [us-east-1]\n    s3_bucket: b\n",
+    )
+    .unwrap();
+    let targets = vec![target("basic", Scope::Account, PROD, "prod")];
+    let mut live = live_state();
+    live.trails.clear();
+    let plan = diff(&spec, &targets, &live, &DiffOptions::default());
+    assert_eq!(
+        ops(find(&plan, PROD, "basic")),
+        ["CreateTrail", "StartLogging"]
+    );
+}
+
+#[test]
+fn update_attribute_by_attribute() {
+    let plan = sample_plan();
+    let t = find(&plan, PROD, "workload");
+    assert_eq!(t.action, Action::Update);
+    assert_eq!(
+        ops(t),
+        [
+            "UpdateTrail",
+            "PutEventSelectors",
+            "PutInsightSelectors",
+            "AddTags",
+            "RemoveTags",
+            "StartLogging"
+        ]
+    );
+    let arn = "arn:aws:cloudtrail:us-east-1:222222222222:trail/workload";
+    for change in &t.changes {
+        match change {
+            Change::UpdateTrail {
+                arn: a,
+                attributes,
+                config,
+            } => {
+                assert_eq!(a, arn);
+                let names: Vec<&str> = attributes.iter().map(|d| d.attribute.as_str()).collect();
+                assert_eq!(names, ["s3_key_prefix", "log_file_validation"]);
+                assert_eq!(config.s3_bucket, "acme-trail-222222222222");
+            }
+            Change::PutEventSelectors { selectors, .. } => {
+                assert!(matches!(selectors, DesiredSelectors::Advanced(s) if s.len() == 1));
+            }
+            Change::PutInsightSelectors { insights, .. } => assert!(insights.is_empty()),
+            Change::AddTags { tags, .. } => {
+                assert_eq!(tags.get("owner").map(String::as_str), Some("prod"))
+            }
+            Change::RemoveTags { keys, .. } => assert_eq!(keys, &["temp".to_owned()]),
+            Change::StartLogging { arn: a } => assert_eq!(a, arn),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(t.before.is_some() && t.after.is_some());
+}
+
+#[test]
+fn stop_logging_and_no_ops() {
+    let plan = sample_plan();
+    assert_eq!(ops(find(&plan, DEV, "paused")), ["StopLogging"]);
+    for account in [DEV, SHARED] {
+        let t = find(&plan, account, "workload");
+        assert_eq!(t.action, Action::NoOp, "{account} converged");
+        assert!(t.changes.is_empty() && t.before.is_none() && t.after.is_none());
+    }
+    assert_eq!(plan.summary.unchanged, 2);
+    assert_eq!(
+        plan.summary.unchanged_accounts, 1,
+        "only shared: dev has paused to stop"
+    );
+}
+
+#[test]
+fn unreadable_targets_are_never_planned() {
+    let plan = sample_plan();
+    assert!(plan.targets.iter().all(|t| t.account_id != SANDBOX));
+    assert_eq!(plan.summary.unreadable_targets, 1);
+    assert_eq!(
+        plan.unreadable.len(),
+        1,
+        "the AssumeRole failure covers the target"
+    );
+    assert_eq!(plan.unreadable[0].operation, "AssumeRole");
+
+    // A region that was simply not read (no failure recorded) is listed too.
+    let mut live = live_state();
+    live.read.remove(&(SHARED.to_owned(), REGION.to_owned()));
+    let plan = diff(&spec(), &targets(), &live, &DiffOptions::default());
+    assert!(plan.targets.iter().all(|t| t.account_id != SHARED));
+    assert!(plan.unreadable.iter().any(|f| f.account_id == SHARED
+        && f.code == "NotRead"
+        && f.trail.as_deref() == Some("workload")));
+    assert_eq!(plan.summary.unchanged_accounts, 0);
+}
+
+#[test]
+fn details_not_read_is_unreadable_not_a_change() {
+    let mut live = live_state();
+    for t in &mut live.trails {
+        if t.account_id == SHARED {
+            t.details = None;
+        }
+    }
+    let plan = diff(&spec(), &targets(), &live, &DiffOptions::default());
+    assert!(plan.targets.iter().all(|t| t.account_id != SHARED));
+    assert!(plan
+        .unreadable
+        .iter()
+        .any(|f| f.account_id == SHARED && f.code == "DetailsNotRead"));
+}
+
+fn with_policy(policy: &str) -> Plan {
+    let yaml = SPEC.replace(
+        "unmanaged_trails: delete",
+        &format!("unmanaged_trails: {policy}"),
+    );
+    let spec: Spec = serde_yaml::from_str(&yaml).unwrap();
+    diff(&spec, &targets(), &live_state(), &DiffOptions::default())
+}
+
+#[test]
+fn unmanaged_trails_follow_the_policy() {
+    let deleted = sample_plan();
+    let t = find(&deleted, MANAGEMENT, "legacy");
+    assert_eq!(t.action, Action::Delete);
+    assert_eq!(ops(t), ["DeleteTrail"]);
+
+    let reported = with_policy("report");
+    assert!(reported.targets.iter().all(|t| t.trail != "legacy"));
+    let w: Vec<_> = reported
+        .warnings
+        .iter()
+        .filter(|w| w.kind == WarningKind::UnmanagedTrail)
+        .collect();
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].trail.as_deref(), Some("legacy"));
+    // A reported trail still exists, so its management events count as a copy.
+    assert!(reported
+        .warnings
+        .iter()
+        .any(|w| w.kind == WarningKind::DuplicateManagementEvents && w.message.contains("legacy")));
+
+    let ignored = with_policy("ignore");
+    assert!(ignored.targets.iter().all(|t| t.trail != "legacy"));
+    assert!(ignored
+        .warnings
+        .iter()
+        .all(|w| w.kind != WarningKind::UnmanagedTrail));
+}
+
+fn add_trail(
+    live: &mut LiveState,
+    mut trail: trailform::live::LiveTrail,
+    account: &str,
+    region: &str,
+) {
+    trail.account_id = account.into();
+    trail.home_region = region.into();
+    live.read.insert((account.to_owned(), region.to_owned()));
+    live.trails.push(trail);
+}
+
+#[test]
+fn shadows_and_unread_regions_are_never_unmanaged() {
+    let mut live = live_state();
+    let base = live.trails[0].clone();
+    // An organization trail owned by the management account, seen from a member.
+    let mut org_shadow = base.clone();
+    org_shadow.name = "someone-elses-org-trail".into();
+    org_shadow.organization_trail = true;
+    org_shadow.arn =
+        format!("arn:aws:cloudtrail:{REGION}:{MANAGEMENT}:trail/someone-elses-org-trail");
+    add_trail(&mut live, org_shadow, PROD, REGION);
+    // A multi-region trail seen outside its home region.
+    let mut region_shadow = base.clone();
+    region_shadow.name = "multi".into();
+    region_shadow.multi_region = true;
+    region_shadow.arn = format!("arn:aws:cloudtrail:{REGION}:{PROD}:trail/multi");
+    add_trail(&mut live, region_shadow, PROD, "eu-west-1");
+    // A trail in an account-region that was not read.
+    let mut unread = base;
+    unread.name = "unread".into();
+    unread.account_id = PROD.into();
+    unread.home_region = "ap-southeast-2".into();
+    unread.arn = format!("arn:aws:cloudtrail:ap-southeast-2:{PROD}:trail/unread");
+    live.trails.push(unread);
+
+    let plan = diff(&spec(), &targets(), &live, &DiffOptions::default());
+    let deleted: Vec<&str> = plan
+        .targets
+        .iter()
+        .filter(|t| t.action == Action::Delete)
+        .map(|t| t.trail.as_str())
+        .collect();
+    assert_eq!(deleted, ["legacy"]);
+}
+
+#[test]
+fn reordered_and_default_spellings_plan_nothing() {
+    let mut live = live_state();
+    for t in &mut live.trails {
+        if t.account_id == SHARED {
+            with_details(t, |d| {
+                d.selectors =
+                    LiveSelectors::Classic(vec![normalize::aws_default_classic_selector()]);
+                d.insights = vec![];
+            });
+        }
+    }
+    let plan = diff(&spec(), &targets(), &live, &DiffOptions::default());
+    assert_eq!(find(&plan, SHARED, "workload").action, Action::NoOp);
+}
+
+#[test]
+fn converged_org_plans_zero_changes() {
+    let spec = spec();
+    let mut live = live_state();
+    live.trails = targets()
+        .iter()
+        .filter(|t| t.account_id != SANDBOX)
+        .map(|t| converged(&spec, t))
+        .collect();
+    let plan = diff(&spec, &targets(), &live, &DiffOptions::default());
+    assert!(!plan.has_changes());
+    assert!(plan.targets.iter().all(|t| t.action == Action::NoOp));
+    assert_eq!(plan.summary.unchanged_accounts, 4);
+}
+
+#[test]
+fn change_order_is_execution_order() {
+    let arn = || "a".to_owned();
+    let mut changes = [
+        Change::DeleteTrail { arn: arn() },
+        Change::StopLogging { arn: arn() },
+        Change::StartLogging { arn: arn() },
+        Change::RemoveTags {
+            arn: arn(),
+            keys: vec![],
+        },
+        Change::AddTags {
+            arn: arn(),
+            tags: Default::default(),
+        },
+        Change::PutInsightSelectors {
+            arn: arn(),
+            insights: vec![],
+        },
+        Change::PutEventSelectors {
+            arn: arn(),
+            selectors: DesiredSelectors::Advanced(vec![]),
+        },
+    ];
+    changes.sort();
+    let order: Vec<&str> = changes.iter().map(Change::operation).collect();
+    assert_eq!(
+        order,
+        [
+            "PutEventSelectors",
+            "PutInsightSelectors",
+            "AddTags",
+            "RemoveTags",
+            "StartLogging",
+            "StopLogging",
+            "DeleteTrail"
+        ]
+    );
+}
+
+#[test]
+fn own_bucket_warning_respects_exclusions() {
+    let yaml = SPEC.replace(
+        "        read_only: false\n",
+        "        read_only: false\n        arn_not_starts_with: [\"arn:aws:s3:::acme-org-cloudtrail/\"]\n",
+    );
+    let spec: Spec = serde_yaml::from_str(&yaml).unwrap();
+    let plan = diff(&spec, &targets(), &live_state(), &DiffOptions::default());
+    assert!(plan
+        .warnings
+        .iter()
+        .all(|w| w.kind != WarningKind::DataEventsCoverOwnBucket));
+    assert!(sample_plan()
+        .warnings
+        .iter()
+        .any(|w| w.kind == WarningKind::DataEventsCoverOwnBucket
+            && w.trail.as_deref() == Some("org-audit")));
+}
+
+#[test]
+fn plans_are_deterministic_and_sorted() {
+    let a = sample_plan();
+    let mut live = live_state();
+    live.trails.reverse();
+    let mut targets = targets();
+    targets.reverse();
+    let b = diff(&spec(), &targets, &live, &DiffOptions::default());
+    assert_eq!(a, b);
+    let keys: Vec<_> = a
+        .targets
+        .iter()
+        .map(|t| (&t.account_id, &t.region, &t.trail))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+}
+
+#[test]
+fn a_plan_round_trips_through_json() {
+    let plan = sample_plan();
+    let json = trailform::plan::render_json(&plan);
+    let back: Plan = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, plan);
+}
