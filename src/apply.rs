@@ -268,13 +268,10 @@ pub async fn apply<W: Writer>(
     }
     let mut reports = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((index, report)) => {
-                progress.target_done(&report);
-                reports.push((index, report));
-            }
-            // A panicking task is a bug; its target is reported by the gap check below.
-            Err(_) => {}
+        // A panicking task is a bug; its target is reported by the gap check below.
+        if let Ok((index, report)) = joined {
+            progress.target_done(&report);
+            reports.push((index, report));
         }
     }
     // Any target whose task died is reported as failed, never silently dropped.

@@ -131,13 +131,9 @@ pub struct PlanArgs {
 /// `trailform apply`.
 #[derive(Debug, Clone, Args)]
 pub struct ApplyArgs {
-    /// Plan and apply this spec file (default trailform.yaml when no PLAN is given).
-    #[arg(
-        short = 'f',
-        long = "file",
-        value_name = "SPEC",
-        conflicts_with = "plan"
-    )]
+    /// The spec (default trailform.yaml): planned then applied; with PLAN, the spec the
+    /// plan must have been made from.
+    #[arg(short = 'f', long = "file", value_name = "SPEC")]
     pub file: Option<PathBuf>,
     /// Apply exactly this saved plan (refused if live state or the spec changed since).
     #[arg(value_name = "PLAN")]
@@ -159,18 +155,29 @@ pub struct ApplyArgs {
 pub enum ApplySource {
     /// Plan this spec, then apply it.
     Spec(PathBuf),
-    /// Apply this saved plan.
-    Plan(PathBuf),
+    /// Apply this saved plan, made from this spec.
+    Plan {
+        /// The saved plan.
+        plan: PathBuf,
+        /// The spec it must have been made from.
+        spec: PathBuf,
+    },
 }
 
 impl ApplyArgs {
     /// The saved plan when one is given, else the spec file (default trailform.yaml).
     #[must_use]
     pub fn source(&self) -> ApplySource {
-        match (&self.plan, &self.file) {
-            (Some(plan), _) => ApplySource::Plan(plan.clone()),
-            (None, Some(file)) => ApplySource::Spec(file.clone()),
-            (None, None) => ApplySource::Spec(PathBuf::from(DEFAULT_SPEC)),
+        let spec = self
+            .file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_SPEC));
+        match &self.plan {
+            Some(plan) => ApplySource::Plan {
+                plan: plan.clone(),
+                spec,
+            },
+            None => ApplySource::Spec(spec),
         }
     }
 }
@@ -218,12 +225,27 @@ mod tests {
         let Ok(Command::Apply(a)) = parse(&["trailform", "apply", "saved.plan"]) else {
             panic!("parse")
         };
-        assert_eq!(a.source(), ApplySource::Plan("saved.plan".into()));
+        assert_eq!(
+            a.source(),
+            ApplySource::Plan {
+                plan: "saved.plan".into(),
+                spec: DEFAULT_SPEC.into()
+            }
+        );
         let Ok(Command::Apply(a)) = parse(&["trailform", "apply"]) else {
             panic!("parse")
         };
         assert_eq!(a.source(), ApplySource::Spec(DEFAULT_SPEC.into()));
-        assert!(parse(&["trailform", "apply", "-f", "x.yaml", "p.plan"]).is_err());
+        let Ok(Command::Apply(a)) = parse(&["trailform", "apply", "-f", "x.yaml", "p.plan"]) else {
+            panic!("parse")
+        };
+        assert_eq!(
+            a.source(),
+            ApplySource::Plan {
+                plan: "p.plan".into(),
+                spec: "x.yaml".into()
+            }
+        );
     }
 
     #[test]

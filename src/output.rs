@@ -117,3 +117,108 @@ pub fn render_diagnostic(d: &Diagnostic, color: bool) -> String {
         None => head,
     }
 }
+
+impl Output {
+    /// A spec diagnostic on stderr (commands whose stdout is a plan or a report).
+    pub fn diagnostic_to_stderr(&self, diagnostic: &Diagnostic) {
+        if diagnostic.is_error() || self.verbosity > Verbosity::Quiet {
+            eprintln!("{}", render_diagnostic(diagnostic, self.color_stderr));
+        }
+    }
+
+    /// A warning for people (stderr); silent under `-q`.
+    pub fn warn(&self, text: &str) {
+        if self.verbosity > Verbosity::Quiet {
+            eprintln!("{}: {text}", paint(self.color_stderr, YELLOW, "warning"));
+        }
+    }
+
+    /// Whether colour may be used on stdout.
+    #[must_use]
+    pub fn color_stdout(&self) -> bool {
+        self.color_stdout
+    }
+
+    /// A one-line progress display on stderr: live only when stderr is a terminal and
+    /// not under `-q`; otherwise it prints nothing at all.
+    #[must_use]
+    pub fn progress(&self, label: &'static str) -> ProgressLine {
+        ProgressLine {
+            enabled: self.verbosity > Verbosity::Quiet && std::io::stderr().is_terminal(),
+            label,
+            last: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Asks a yes/no question on the terminal; `None` when there is no terminal to ask on.
+    #[must_use]
+    pub fn confirm(&self, question: &str) -> Option<bool> {
+        use std::io::{BufRead, Write};
+        if !std::io::stdin().is_terminal() {
+            return None;
+        }
+        print!("{question} ");
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer).ok()?;
+        Some(answer.trim() == "yes")
+    }
+}
+
+/// A progress line on stderr, redrawn at most ten times a second.
+#[derive(Debug)]
+pub struct ProgressLine {
+    enabled: bool,
+    label: &'static str,
+    last: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl ProgressLine {
+    /// Redraws the line with `done` of `total` (total unknown while `None`).
+    pub fn show(&self, done: usize, total: Option<usize>, force: bool) {
+        if !self.enabled {
+            return;
+        }
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        if !force && last.is_some_and(|t| now.duration_since(t).as_millis() < 100) {
+            return;
+        }
+        *last = Some(now);
+        let text = match total {
+            Some(total) => {
+                let width = 30;
+                let filled = (done * width).checked_div(total).unwrap_or(width);
+                format!(
+                    "{} [{}{}] {done}/{total}",
+                    self.label,
+                    "#".repeat(filled),
+                    "-".repeat(width - filled.min(width))
+                )
+            }
+            None => format!("{} {done}/…", self.label),
+        };
+        eprint!("\r\x1b[2K{text}");
+    }
+
+    /// Clears the line.
+    pub fn finish(&self) {
+        if self.enabled {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+impl crate::aws::reader::Progress for ProgressLine {
+    fn update(&self, p: crate::aws::reader::ReadProgress) {
+        let total = p.listing_done.then_some(p.accounts_listed);
+        self.show(
+            p.accounts_done,
+            total,
+            p.listing_done && p.accounts_done == p.accounts_listed,
+        );
+    }
+}

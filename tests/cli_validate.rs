@@ -111,12 +111,13 @@ fn schema_prints_the_committed_schema() {
 }
 
 #[test]
-fn unwired_commands_fail_clearly() {
-    for cmd in ["plan", "apply", "drift", "import", "accounts"] {
-        let out = trailform(&[cmd, "--no-color"]);
+fn aws_commands_check_the_spec_before_any_aws_call() {
+    // No AWS endpoint is configured here: a missing spec must fail on the spec alone.
+    for cmd in ["plan", "apply", "accounts"] {
+        let out = trailform(&[cmd, "--no-color", "-f", "/nonexistent/trailform.yaml"]);
         assert_eq!(out.status.code(), Some(1), "{cmd}");
         assert!(
-            text(&out).contains(&format!("`trailform {cmd}` is not implemented yet")),
+            text(&out).contains("/nonexistent/trailform.yaml"),
             "{cmd}: {}",
             text(&out)
         );

@@ -113,12 +113,21 @@ fn rt() -> tokio::runtime::Runtime {
 #[test]
 fn changes_run_in_plan_order_per_target() {
     let writer = Arc::new(Recorder::default());
-    let p = plan(vec![target("111111111111", Scope::Account, create_all("111111111111"))]);
+    let p = plan(vec![target(
+        "111111111111",
+        Scope::Account,
+        create_all("111111111111"),
+    )]);
     let report = rt().block_on(apply(&p, Arc::clone(&writer), &fast(), &NoApplyProgress));
     let ops: Vec<_> = writer.calls.lock().unwrap().iter().map(|c| c.2).collect();
     assert_eq!(
         ops,
-        ["CreateTrail", "PutInsightSelectors", "AddTags", "StartLogging"]
+        [
+            "CreateTrail",
+            "PutInsightSelectors",
+            "AddTags",
+            "StartLogging"
+        ]
     );
     assert_eq!(report.summary.applied, 1);
     assert_eq!(report.summary.calls, 4);
@@ -212,7 +221,12 @@ fn targets_without_changes_make_no_calls() {
     let mut noop = target("111111111111", Scope::Account, Vec::new());
     noop.action = Action::NoOp;
     let writer = Arc::new(Recorder::default());
-    let report = rt().block_on(apply(&plan(vec![noop]), Arc::clone(&writer), &fast(), &NoApplyProgress));
+    let report = rt().block_on(apply(
+        &plan(vec![noop]),
+        Arc::clone(&writer),
+        &fast(),
+        &NoApplyProgress,
+    ));
     assert!(report.targets.is_empty());
     assert!(writer.calls.lock().unwrap().is_empty());
 }

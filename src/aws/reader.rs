@@ -123,12 +123,7 @@ pub async fn read_live(
         access: MemberAccess::from_spec(&spec.organization),
         management,
         detail,
-        need_tags: spec.trails.values().any(|t| {
-            t.scope == Scope::Account
-                && t.targets
-                    .as_ref()
-                    .is_some_and(|t| !t.account_tags.is_empty())
-        }),
+        need_tags: spec_uses_account_tags(spec),
     });
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Listed>();
@@ -182,13 +177,17 @@ pub async fn read_live(
     }
 
     // Listing order for accounts, whatever order their reads finished in.
-    let position = |id: &str| {
-        listed_accounts
-            .iter()
-            .position(|a| a == id)
+    let order: std::collections::HashMap<&str, usize> = listed_accounts
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    outcomes.sort_by_key(|o| {
+        order
+            .get(o.account.id.as_str())
+            .copied()
             .unwrap_or(usize::MAX)
-    };
-    outcomes.sort_by_key(|o| position(&o.account.id));
+    });
     let mut resolution = Resolution::default();
     for o in outcomes {
         resolution.targets.extend(o.resolution.targets);
@@ -305,6 +304,8 @@ async fn read_region(
     .await
 }
 
+// A ReadFailure is plain data the caller reports as is; boxing it buys nothing here.
+#[allow(clippy::result_large_err)]
 /// Re-reads single trails (a saved plan's targets), each as `plan` read it: one
 /// DescribeTrails in its account-region, then the trail's details. `Ok(None)` when the
 /// trail is absent; `Err` when the account-region or the trail could not be read.
@@ -374,8 +375,7 @@ async fn read_region_with(
         trails: Vec::new(),
         failures: Vec::new(),
     };
-    let client = match ctx.trail_client(account_id, region, access).await
-    {
+    let client = match ctx.trail_client(account_id, region, access).await {
         Ok(c) => c,
         Err(e) => {
             // AssumeRole (or caller identity) failures are about the account.
@@ -445,4 +445,73 @@ async fn read_region_with(
     }
     out.trails = trails;
     out
+}
+
+/// Lists the organization only (no trail reads): what `accounts` needs. Account tags
+/// are read only when `with_tags` (the spec uses `account_tags`).
+pub async fn read_organization(
+    ctx: &AwsContext,
+    with_tags: bool,
+) -> (Organization, Vec<ReadFailure>) {
+    let mut failures = Vec::new();
+    let header = async {
+        let caller = ctx.caller_account_id().await?;
+        let management = organizations::management_account_id(ctx).await?;
+        let root = organizations::root_id(ctx).await?;
+        Ok::<_, AwsError>((caller, management, root))
+    };
+    let (caller, management, root) = match header.await {
+        Ok(h) => h,
+        Err(e) => {
+            failures.push(failure("", None, None, e));
+            return (Organization::default(), failures);
+        }
+    };
+    let mut org = Organization {
+        management_account_id: management,
+        caller_account_id: caller,
+        root_id: root.clone(),
+        ..Organization::default()
+    };
+    let mut listed = Vec::new();
+    if let Err(e) = organizations::walk(ctx, &root, |item| listed.push(item)).await {
+        failures.push(failure(&org.caller_account_id, None, None, e));
+    }
+    for item in listed {
+        match item {
+            Listed::Ou(ou) => org.organizational_units.push(ou),
+            Listed::Account(a) => org.accounts.push(a),
+        }
+    }
+    if with_tags {
+        let mut tasks = JoinSet::new();
+        for (index, account) in org.accounts.iter().enumerate() {
+            let ctx = ctx.clone();
+            let id = account.id.clone();
+            tasks.spawn(async move { (index, organizations::account_tags(&ctx, &id).await) });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let Ok((index, result)) = joined else {
+                continue;
+            };
+            match result {
+                Ok(tags) => org.accounts[index].tags = tags,
+                Err(e) => failures.push(failure(&org.accounts[index].id, None, None, e)),
+            }
+        }
+    }
+    failures.sort();
+    (org, failures)
+}
+
+/// Whether any trail of `spec` selects accounts by tag (account tags cost one
+/// Organizations call per account, so they are read only then).
+#[must_use]
+pub fn spec_uses_account_tags(spec: &Spec) -> bool {
+    spec.trails.values().any(|t| {
+        t.scope == Scope::Account
+            && t.targets
+                .as_ref()
+                .is_some_and(|t| !t.account_tags.is_empty())
+    })
 }

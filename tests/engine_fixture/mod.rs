@@ -177,6 +177,7 @@ pub fn live_state() -> LiveState {
                 account(SANDBOX, "sandbox"),
                 account(SHARED, "shared"),
             ],
+            ..Organization::default()
         },
         read: BTreeSet::from([
             (MANAGEMENT.to_owned(), REGION.to_owned()),
