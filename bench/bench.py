@@ -164,7 +164,7 @@ def run_measured(children, argv, env, cwd, timeout=STEP_TIMEOUT_S):
     out, err = out_f.read().decode("utf-8", "replace"), err_f.read().decode("utf-8", "replace")
     if wall >= timeout:
         raise BenchError(f"{' '.join(argv[:2])} did not finish in {timeout} s and was killed")
-    return proc.returncode, wall, usage.ru_maxrss, out, err
+    return proc.returncode, wall, usage, out, err
 
 
 # --------------------------------------------------------------------------- seeding
@@ -320,30 +320,42 @@ def seed_converged(endpoint, management_id, creds, regions, spec):
 
 # --------------------------------------------------------------------------- moto ceiling
 
-def measure_ceiling(port, seconds, threads):
+def measure_ceiling(port, seconds, threads, access_keys):
     """Requests/second moto answers to concurrent DescribeTrails on keep-alive connections.
 
-    Raw HTTP with a fixed (unverified, as moto does not check signatures) SigV4 header,
-    so the client costs far less CPU than the server it measures.
+    Raw HTTP with an unverified SigV4 header (moto reads the access key, never checks the
+    signature), so the client costs far less CPU than the server it measures. The keys
+    rotate over the member accounts' assumed-role keys, as trailform's calls do: moto
+    finds a request's account by scanning every account for its access key, so the cost
+    of a request grows with the organization, and an unknown key (scanned to the end)
+    would understate the ceiling.
     """
     body = b"{}"
-    headers = {
-        "Content-Type": "application/x-amz-json-1.1",
-        "X-Amz-Target": "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails",
-        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/cloudtrail/"
-                         "aws4_request, SignedHeaders=host;x-amz-date, Signature=0",
-        "X-Amz-Date": "20240101T000000Z",
-        "Host": f"127.0.0.1:{port}",
-    }
+
+    def headers(key):
+        return {
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
+                            "DescribeTrails",
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={key}/20240101/us-east-1/"
+                             "cloudtrail/aws4_request, SignedHeaders=host;x-amz-date, "
+                             "Signature=0",
+            "X-Amz-Date": "20240101T000000Z",
+            "Host": f"127.0.0.1:{port}",
+        }
+
+    prepared = [headers(k) for k in access_keys] or [headers("testing")]
     stop = time.monotonic() + seconds
     counts = [0] * threads
     errors = [0] * threads
 
     def worker(i):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        n = i
         while time.monotonic() < stop:
+            n += threads
             try:
-                conn.request("POST", "/", body=body, headers=headers)
+                conn.request("POST", "/", body=body, headers=prepared[n % len(prepared)])
                 resp = conn.getresponse()
                 resp.read()
                 if resp.status == 200:
@@ -400,13 +412,15 @@ def run_trailform(children, trailform, args, proxy_url, workdir, what, ceiling_o
     # moto's ceiling right before the run: other work on a shared machine moves it.
     ceiling = ceiling_of()
     before = proxy_stats(proxy_url)
-    code, wall, rss_kib, out, err = run_measured(children, [trailform, *args],
+    code, wall, usage, out, err = run_measured(children, [trailform, *args],
                                                  trailform_env(proxy_url), workdir)
     after = proxy_stats(proxy_url)
     ops = delta(before, after)
+    rss_kib, cpu_s = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     log(f"{what}: exit {code} in {wall:.2f} s, {sum(ops.values())} requests, "
-        f"peak RSS {rss_kib / 1024:.1f} MiB")
-    return {"ceiling_rps": ceiling["rps"], "exit_code": code, "wall_s": wall, "rss_kib": rss_kib,
+        f"{cpu_s:.2f} s CPU, peak RSS {rss_kib / 1024:.1f} MiB")
+    return {"ceiling_rps": ceiling["rps"], "exit_code": code, "wall_s": wall, "cpu_s": cpu_s,
+            "rss_kib": rss_kib,
             "requests": sum(ops.values()),
             "by_operation": ops, "stdout_tail": out[-2000:], "stderr_tail": err[-2000:]}
 
@@ -538,8 +552,8 @@ def render(r):
              f"({', '.join(p['region_names'])}), {p['latency_ms']:g} ms added per request, "
              f"concurrency {', '.join(map(str, p['concurrency']))}; "
              f"{p['account_regions']} account-regions read.", "",
-             f"Seeding: {r['seed_s']:.1f} s. moto's ceiling (concurrent DescribeTrails, "
-             f"direct, {r['ceiling']['threads']} threads, {r['ceiling']['seconds']:.1f} s): "
+             f"Seeding: {r['seed_s']:.1f} s. moto's ceiling (concurrent DescribeTrails in "
+             f"member accounts, direct, {r['ceiling']['threads']} threads, {r['ceiling']['seconds']:.1f} s): "
              f"**{r['ceiling']['rps']:.0f} requests/s**"
              + (f"; through the proxy with no added latency: "
                 f"{r['proxy_ceiling']['rps']:.0f} requests/s" if r.get("proxy_ceiling") else "")
@@ -548,8 +562,8 @@ def render(r):
         lines += [f"**trailform plan/apply: pending** — {r['trailform_pending']}.", ""]
     if r["runs"]:
         lines += ["| step | concurrency | exit | wall s | requests | moto ceiling req/s "
-                  "| lower bound s (limited by) | ratio to bound | peak RSS MiB |",
-                  "|---|---:|---:|---:|---:|---:|---|---:|---:|"]
+                  "| lower bound s (limited by) | ratio to bound | trailform CPU s | peak RSS MiB |",
+                  "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|"]
         for run in r["runs"]:
             b = run["bound"]
             lines.append(f"| {run['step']} | {run['concurrency']} | {run['exit_code']} | "
@@ -687,15 +701,17 @@ def run_bench(a, children, report, workdir, regions, latency_s, concurrency):
     spec_path = os.path.join(workdir, "trailform.yaml")
     spec = write_spec(spec_path, regions)
 
-    report["ceiling"] = measure_ceiling(moto_port, a.ceiling_seconds, a.ceiling_threads)
+    keys = [c["AccessKeyId"] for c in creds.values()]
+    report["ceiling"] = measure_ceiling(moto_port, a.ceiling_seconds, a.ceiling_threads, keys)
     log(f"moto ceiling: {report['ceiling']['rps']:.0f} requests/s")
     proxy_config(proxy_url, {"latency_ms": 0})
-    report["proxy_ceiling"] = measure_ceiling(proxy_port, a.ceiling_seconds, a.ceiling_threads)
+    report["proxy_ceiling"] = measure_ceiling(proxy_port, a.ceiling_seconds, a.ceiling_threads,
+                                              keys)
     proxy_config(proxy_url, {"latency_ms": a.latency_ms})
     log(f"proxy ceiling (no latency): {report['proxy_ceiling']['rps']:.0f} requests/s")
 
     def ceiling_of():
-        return measure_ceiling(moto_port, a.ceiling_seconds_per_run, a.ceiling_threads)
+        return measure_ceiling(moto_port, a.ceiling_seconds_per_run, a.ceiling_threads, keys)
 
     expected_trails = 1 + a.accounts * a.regions
 
