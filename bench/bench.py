@@ -510,7 +510,7 @@ def extrapolate(run, boto3_run, account_regions_measured, accounts_measured):
                "quota_floor_s": per_ar / AWS_READ_TPS_PER_ACCOUNT_REGION,
                "floor_s": {}}
         for c in (16, 64, 256):
-            row["floor_s"][c] = requests * AWS_LATENCY_S / c + pages * AWS_LATENCY_S
+            row["floor_s"][str(c)] = requests * AWS_LATENCY_S / c + pages * AWS_LATENCY_S
         if per_req_boto3:
             row["sequential_boto3_s"] = requests * per_req_boto3
         rows.append(row)
@@ -569,7 +569,7 @@ def render(r):
             lines.append(f"| {run['step']} | {run['concurrency']} | {run['exit_code']} | "
                          f"{run['wall_s']:.2f} | {run['requests']} | "
                          f"{run['ceiling_rps']:.0f} | {b['bound_s']:.2f} "
-                         f"({b['limited_by']}) | {run['ratio_to_bound']:.2f}× | "
+                         f"({b['limited_by']}) | {run['ratio_to_bound']:.2f}× | {run['cpu_s']:.2f} | "
                          f"{run['rss_kib'] / 1024:.1f} |")
         lines += ["", "Requests by operation:", ""]
         for run in r["runs"]:
@@ -602,7 +602,7 @@ def render(r):
             seq = (f"{row['sequential_boto3_s'] / 60:.0f} min"
                    if row.get("sequential_boto3_s") else "—")
             lines.append(f"| {row['accounts']} × {row['regions']} | {row['requests']} | "
-                         f"{f[16]:.0f} s | {f[64]:.0f} s | {f[256]:.0f} s | {seq} |")
+                         f"{f['16']:.0f} s | {f['64']:.0f} s | {f['256']:.0f} s | {seq} |")
         lines.append("")
     if r.get("goals"):
         lines += ["Goals (issue 7):", ""]
