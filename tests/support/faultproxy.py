@@ -32,6 +32,24 @@ STATS = {"requests": 0, "by_operation": {}, "faults": {"error": 0, "throttle": 0
 CONFIG = {}
 
 
+async def read_body(reader, headers):
+    """The message body by Content-Length, or de-chunked; (body, was_chunked)."""
+    if "content-length" in headers:
+        n = int(headers["content-length"])
+        return (await reader.readexactly(n) if n else b""), False
+    if headers.get("transfer-encoding", "").lower() != "chunked":
+        return b"", False
+    chunks = []
+    while True:
+        size_line = await reader.readuntil(b"\r\n")
+        size = int(size_line.strip().split(b";")[0], 16)
+        if size == 0:
+            await reader.readuntil(b"\r\n")
+            return b"".join(chunks), True
+        chunks.append(await reader.readexactly(size))
+        await reader.readexactly(2)
+
+
 async def read_request(reader):
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
@@ -41,22 +59,8 @@ async def read_request(reader):
         if ":" in line:
             k, v = line.split(":", 1)
             headers[k.strip().lower()] = v.strip()
-    body = b""
-    if "content-length" in headers:
-        n = int(headers["content-length"])
-        if n:
-            body = await reader.readexactly(n)
-    elif headers.get("transfer-encoding", "").lower() == "chunked":
-        chunks = []
-        while True:
-            size_line = await reader.readuntil(b"\r\n")
-            size = int(size_line.strip().split(b";")[0], 16)
-            if size == 0:
-                await reader.readuntil(b"\r\n")
-                break
-            chunks.append(await reader.readexactly(size))
-            await reader.readexactly(2)
-        body = b"".join(chunks)
+    body, chunked = await read_body(reader, headers)
+    if chunked:
         head = head.replace(b"Transfer-Encoding: chunked", b"Content-Length: %d" % len(body))
         head = head.replace(b"transfer-encoding: chunked", b"content-length: %d" % len(body))
     return method, target, headers, head, body
@@ -70,22 +74,8 @@ async def read_response(reader):
         if ":" in line:
             k, v = line.split(":", 1)
             headers[k.strip().lower()] = v.strip()
-    body = b""
-    if "content-length" in headers:
-        n = int(headers["content-length"])
-        if n:
-            body = await reader.readexactly(n)
-    elif headers.get("transfer-encoding", "").lower() == "chunked":
-        chunks = []
-        while True:
-            size_line = await reader.readuntil(b"\r\n")
-            size = int(size_line.strip().split(b";")[0], 16)
-            if size == 0:
-                await reader.readuntil(b"\r\n")
-                break
-            chunks.append(await reader.readexactly(size))
-            await reader.readexactly(2)
-        body = b"".join(chunks)
+    body, chunked = await read_body(reader, headers)
+    if chunked:
         out = []
         for line in lines:
             if line.lower().startswith("transfer-encoding"):
