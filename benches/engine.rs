@@ -168,10 +168,12 @@ fn main() {
     }
     live.read = read;
 
+    let rss_before_diff = peak_rss_mib();
     let t = Instant::now();
     let plan = diff(&spec, &resolution.targets, &live, &DiffOptions::default());
     let diff_time = t.elapsed();
 
+    let rss_after_diff = peak_rss_mib();
     let t = Instant::now();
     let human = render_human(&plan, false);
     let json = render_json(&plan);
@@ -207,8 +209,10 @@ fn main() {
         "  wall incl. building the synthetic live model: {:.1} ms",
         total.elapsed().as_secs_f64() * 1e3
     );
-    if let Some(rss) = peak_rss_mib() {
-        println!("  peak RSS: {rss:.1} MiB");
+    if let (Some(a), Some(b), Some(c)) = (rss_before_diff, rss_after_diff, peak_rss_mib()) {
+        println!(
+            "  peak RSS: {c:.1} MiB (spec + organization + synthetic live model: {a:.1} MiB; after diff: {b:.1} MiB)"
+        );
     }
     // Exactly the drifted trails are planned, so the benchmark measures a real diff.
     assert_eq!(plan.summary.update, drifted);
