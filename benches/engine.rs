@@ -146,6 +146,7 @@ fn main() {
     let ctx = DesiredContext::default();
     let mut live = LiveState {
         org: org.clone(),
+        trails: Vec::with_capacity(resolution.targets.len()),
         ..LiveState::default()
     };
     let mut read = BTreeSet::new();

@@ -297,7 +297,7 @@ pub fn diff(spec: &Spec, targets: &[Target], live: &LiveState, opts: &DiffOption
         .map(|(name, t)| (name.as_str(), (desired_selectors(t), compile_selectors(t))))
         .collect();
 
-    let mut plans: Vec<TargetPlan> = Vec::new();
+    let mut plans: Vec<TargetPlan> = Vec::with_capacity(targets.len());
     let mut unreadable: Vec<ReadFailure> = live.failures.clone();
     let mut unreadable_targets = 0usize;
     let mut unreadable_accounts: HashSet<&str> = HashSet::new();
@@ -409,8 +409,8 @@ pub fn diff(spec: &Spec, targets: &[Target], live: &LiveState, opts: &DiffOption
                 .map_or_else(|| desired.arn.clone(), |t| t.arn.clone()),
             changes,
             live_fingerprint: fingerprint,
-            before,
-            after,
+            before: before.map(Box::new),
+            after: after.map(Box::new),
         });
     }
 
@@ -472,15 +472,17 @@ pub fn diff(spec: &Spec, targets: &[Target], live: &LiveState, opts: &DiffOption
                         || live_fingerprint(Some(lt)),
                         |c| canonical_fingerprint(Some(c)),
                     ),
-                    before,
+                    before: before.map(Box::new),
                     after: None,
                 });
             }
         }
     }
 
-    // Management-event copies per account-region.
-    let mut reach: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    // Management-event copies per account-region. Nearly every place has one copy (an
+    // organization trail reaches every read account-region), so only places with more
+    // than one keep a list.
+    let mut reach: HashMap<(&str, &str), (usize, Vec<usize>)> = HashMap::new();
     for (i, copy) in copies.iter().enumerate() {
         let accounts: Vec<&str> = if copy.organization {
             regions_by_account.keys().copied().collect()
@@ -493,17 +495,20 @@ pub fn diff(spec: &Spec, targets: &[Target], live: &LiveState, opts: &DiffOption
             };
             for region in regions {
                 if copy.multi_region || *region == copy.home_region {
-                    reach.entry((account, region)).or_default().push(i);
+                    reach
+                        .entry((account, region))
+                        .and_modify(|(_, more)| more.push(i))
+                        .or_insert((i, Vec::new()));
                 }
             }
         }
     }
     let mut duplicates: BTreeMap<Vec<String>, Vec<(String, String)>> = BTreeMap::new();
-    for ((account, region), idx) in reach {
-        if idx.len() > 1 {
-            let mut labels: Vec<String> = idx
-                .iter()
-                .filter_map(|i| copies.get(*i))
+    for ((account, region), (first, more)) in reach {
+        if !more.is_empty() {
+            let mut labels: Vec<String> = std::iter::once(first)
+                .chain(more)
+                .filter_map(|i| copies.get(i))
                 .map(|c| {
                     if c.organization {
                         format!("{} (organization trail)", c.label)

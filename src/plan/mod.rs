@@ -113,10 +113,10 @@ pub struct TargetPlan {
     pub live_fingerprint: String,
     /// The trail as read (canonical), for updates and deletions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub before: Option<CanonicalTrail>,
+    pub before: Option<Box<CanonicalTrail>>,
     /// The trail as it will be after apply (canonical), for creates and updates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub after: Option<CanonicalTrail>,
+    pub after: Option<Box<CanonicalTrail>>,
 }
 
 /// One API call of a plan. The variant order *is* the execution order the API needs:

@@ -157,8 +157,8 @@ fn yaml(trail: Option<&CanonicalTrail>) -> String {
 
 /// The unified diff of a trail's canonical YAML, live → spec.
 fn trail_diff(t: &TargetPlan) -> String {
-    let before = yaml(t.before.as_ref());
-    let after = yaml(t.after.as_ref());
+    let before = yaml(t.before.as_deref());
+    let after = yaml(t.after.as_deref());
     TextDiff::from_lines(&before, &after)
         .unified_diff()
         .context_radius(2)
