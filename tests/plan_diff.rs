@@ -366,3 +366,91 @@ fn a_plan_round_trips_through_json() {
     let back: Plan = serde_json::from_str(&json).unwrap();
     assert_eq!(back, plan);
 }
+
+/// A plan large enough to be computed on several threads is the same, target for
+/// target and in the same order, as the plans of its parts computed on one thread.
+#[test]
+fn large_plans_are_the_same_on_any_number_of_threads() {
+    use std::collections::BTreeMap;
+    use trailform::live::{Account, AccountStatus, Organization, OuRef};
+    use trailform::org::{resolve, Narrowing};
+
+    let spec: Spec = serde_yaml::from_str(
+        r#"
+version: 1
+organization: { regions: [us-east-1, eu-west-1] }
+trails:
+  org-audit: { scope: organization, home_region: us-east-1, s3_bucket: org-logs }
+  acct:
+    scope: account
+    targets: { organizational_units: [Workloads] }
+    regions: [us-east-1, eu-west-1]
+    s3_bucket: "logs-{account_id}"
+    tags: { owner: platform }
+"#,
+    )
+    .unwrap();
+    let root = OuRef {
+        id: "r-ab12".into(),
+        name: "Root".into(),
+    };
+    let workloads = OuRef {
+        id: "ou-ab12-11111111".into(),
+        name: "Workloads".into(),
+    };
+    let mut accounts = vec![Account {
+        id: "100000000000".into(),
+        name: "management".into(),
+        email: "m@example.com".into(),
+        status: AccountStatus::Active,
+        tags: BTreeMap::new(),
+        ou_path: vec![root.clone()],
+    }];
+    for i in 1..=3000u64 {
+        accounts.push(Account {
+            id: format!("{:012}", 200_000_000_000 + i),
+            name: format!("a{i}"),
+            email: format!("a{i}@example.com"),
+            status: AccountStatus::Active,
+            tags: BTreeMap::new(),
+            ou_path: vec![root.clone(), workloads.clone()],
+        });
+    }
+    let org = Organization {
+        management_account_id: "100000000000".into(),
+        caller_account_id: "100000000000".into(),
+        root_id: "r-ab12".into(),
+        accounts,
+        ..Organization::default()
+    };
+    let targets = resolve(&spec, &org, &Narrowing::none()).targets;
+    assert!(targets.len() > 6000);
+    let ctx = normalize::DesiredContext::default();
+    let mut live = LiveState::default();
+    for (i, t) in targets.iter().enumerate() {
+        live.read.insert((t.account_id.clone(), t.region.clone()));
+        match i % 7 {
+            0 => {} // absent: created
+            1 => {
+                let mut trail =
+                    normalize::simulate_apply(&normalize::desired(&spec, t, &ctx).unwrap());
+                trail.log_file_validation = true; // differs: updated
+                live.trails.push(trail);
+            }
+            _ => live.trails.push(normalize::simulate_apply(
+                &normalize::desired(&spec, t, &ctx).unwrap(),
+            )),
+        }
+    }
+    let opts = DiffOptions::default();
+    let whole = diff(&spec, &targets, &live, &opts);
+    let mut parts: Vec<TargetPlan> = Vec::new();
+    for chunk in targets.chunks(1000) {
+        parts.extend(diff(&spec, chunk, &live, &opts).targets);
+    }
+    parts.sort_by(|a, b| {
+        (&a.account_id, &a.region, &a.trail).cmp(&(&b.account_id, &b.region, &b.trail))
+    });
+    assert_eq!(whole.targets, parts);
+    assert!(whole.summary.create > 0 && whole.summary.update > 0 && whole.summary.unchanged > 0);
+}

@@ -244,6 +244,185 @@ fn update_changes(
     (changes, Some(after))
 }
 
+/// What every target's planning reads (shared, read-only, across threads).
+struct Inputs<'a> {
+    spec: &'a Spec,
+    ctx: &'a DesiredContext,
+    read: &'a HashSet<(&'a str, &'a str)>,
+    failed: &'a HashSet<(&'a str, Option<&'a str>)>,
+    by_key: &'a HashMap<Key<'a>, &'a LiveTrail>,
+    per_trail: &'a HashMap<&'a str, (CanonicalSelectors, DesiredSelectors)>,
+}
+
+/// One target's planning, before the plan-wide fold.
+struct TargetResult<'a> {
+    /// `None` when the spec has no such trail (the target is skipped).
+    key: Option<Key<'a>>,
+    outcome: Outcome<'a>,
+}
+
+enum Outcome<'a> {
+    /// Not planned: the account-region or the trail's details were not read (the
+    /// failure to list, unless the read failure already says it).
+    Unread(Option<ReadFailure>),
+    /// Planned (no-op included).
+    Planned {
+        plan: Box<TargetPlan>,
+        copy: Option<Copy<'a>>,
+        own_bucket: bool,
+        unresolved_kms: bool,
+    },
+}
+
+/// Targets below this are planned on the calling thread (threads cost more).
+const PARALLEL_THRESHOLD: usize = 4096;
+
+/// Plans every target, on all cores for large organizations; results keep the order
+/// of `targets`, so the plan is the same bytes whatever the thread count.
+fn plan_targets<'a>(inputs: &Inputs<'a>, targets: &'a [Target]) -> Vec<TargetResult<'a>> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if threads < 2 || targets.len() < PARALLEL_THRESHOLD {
+        return targets.iter().map(|t| plan_target(inputs, t)).collect();
+    }
+    let chunk = targets.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = targets
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|t| plan_target(inputs, t))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(targets.len());
+        for (handle, part) in handles.into_iter().zip(targets.chunks(chunk)) {
+            match handle.join() {
+                Ok(results) => all.extend(results),
+                // A panic in planning is a bug; plan that part again here so it
+                // surfaces on this thread rather than losing targets silently.
+                Err(_) => all.extend(part.iter().map(|t| plan_target(inputs, t))),
+            }
+        }
+        all
+    })
+}
+
+fn plan_target<'a>(inputs: &Inputs<'a>, target: &'a Target) -> TargetResult<'a> {
+    let Inputs {
+        spec,
+        ctx,
+        read,
+        failed,
+        by_key,
+        per_trail,
+    } = *inputs;
+    let (Some(trail_spec), Some((selectors, compiled))) = (
+        spec.trails.get(&target.trail),
+        per_trail.get(target.trail.as_str()),
+    ) else {
+        return TargetResult {
+            key: None,
+            outcome: Outcome::Unread(None),
+        };
+    };
+    let (account, region, name) = (
+        target.account_id.as_str(),
+        target.region.as_str(),
+        target.trail.as_str(),
+    );
+    let key = Some((account, region, name));
+    if !read.contains(&(account, region)) {
+        let failure = (!failed.contains(&(account, Some(region)))
+            && !failed.contains(&(account, None)))
+        .then(|| ReadFailure {
+            account_id: account.to_owned(),
+            region: Some(region.to_owned()),
+            trail: Some(name.to_owned()),
+            operation: "DescribeTrails".to_owned(),
+            code: "NotRead".to_owned(),
+            message: "this account-region was not read, so the trail was not planned".to_owned(),
+        });
+        return TargetResult {
+            key,
+            outcome: Outcome::Unread(failure),
+        };
+    }
+    let desired = desired_with_selectors(trail_spec, target, ctx, selectors.clone());
+    let live_trail = by_key.get(&(account, region, name)).copied();
+    let (action, changes, before, after, fingerprint) = match live_trail {
+        None => (
+            Action::Create,
+            create_changes(&desired, compiled),
+            None,
+            Some(desired.clone()),
+            canonical_fingerprint(None),
+        ),
+        Some(lt) => match normalize::live(lt) {
+            Err(e) => {
+                return TargetResult {
+                    key,
+                    outcome: Outcome::Unread(Some(ReadFailure {
+                        account_id: account.to_owned(),
+                        region: Some(region.to_owned()),
+                        trail: Some(name.to_owned()),
+                        operation: "GetEventSelectors".to_owned(),
+                        code: "DetailsNotRead".to_owned(),
+                        message: e.to_string(),
+                    })),
+                };
+            }
+            Ok(current) => {
+                let fingerprint = canonical_fingerprint(Some(&current));
+                let (changes, after) = update_changes(&desired, &current, compiled);
+                if changes.is_empty() {
+                    (Action::NoOp, changes, None, None, fingerprint)
+                } else {
+                    (Action::Update, changes, Some(current), after, fingerprint)
+                }
+            }
+        },
+    };
+    let copy = (desired.logging && desired.selectors.logs_management_events()).then(|| Copy {
+        label: target.trail.clone(),
+        owner: account,
+        home_region: region,
+        organization: desired.organization_trail,
+        multi_region: desired.multi_region,
+    });
+    let own_bucket = covers_own_bucket(&desired, &ctx.partition);
+    let unresolved_kms = desired
+        .kms_key_id
+        .as_deref()
+        .is_some_and(is_unresolved_kms_alias);
+    let plan = TargetPlan {
+        account_id: target.account_id.clone(),
+        account_name: target.account_name.clone(),
+        region: target.region.clone(),
+        trail: target.trail.clone(),
+        scope: target.scope,
+        action,
+        arn: after
+            .as_ref()
+            .or(before.as_ref())
+            .map_or_else(|| desired.arn.clone(), |t| t.arn.clone()),
+        changes,
+        live_fingerprint: fingerprint,
+        before: before.map(Box::new),
+        after: after.map(Box::new),
+    };
+    TargetResult {
+        key,
+        outcome: Outcome::Planned {
+            plan: Box::new(plan),
+            copy,
+            own_bucket,
+            unresolved_kms,
+        },
+    }
+}
+
 /// Diffs the spec's `targets` against `live` into a plan.
 ///
 /// `targets` come from resolving `spec` (a target naming a trail the spec does not
@@ -306,112 +485,45 @@ pub fn diff(spec: &Spec, targets: &[Target], live: &LiveState, opts: &DiffOption
     let mut own_bucket: BTreeMap<&str, Vec<(String, String)>> = BTreeMap::new();
     let mut unresolved_kms: BTreeMap<&str, Vec<(String, String)>> = BTreeMap::new();
 
-    for target in targets {
-        let (Some(trail_spec), Some((selectors, compiled))) = (
-            spec.trails.get(&target.trail),
-            per_trail.get(target.trail.as_str()),
-        ) else {
-            continue;
-        };
-        let (account, region, name) = (
-            target.account_id.as_str(),
-            target.region.as_str(),
-            target.trail.as_str(),
-        );
-        managed.insert((account, region, name));
-        if !read.contains(&(account, region)) {
-            unreadable_targets += 1;
-            unreadable_accounts.insert(account);
-            if !failed.contains(&(account, Some(region))) && !failed.contains(&(account, None)) {
-                unreadable.push(ReadFailure {
-                    account_id: account.to_owned(),
-                    region: Some(region.to_owned()),
-                    trail: Some(name.to_owned()),
-                    operation: "DescribeTrails".to_owned(),
-                    code: "NotRead".to_owned(),
-                    message: "this account-region was not read, so the trail was not planned"
-                        .to_owned(),
-                });
+    let inputs = Inputs {
+        spec,
+        ctx,
+        read: &read,
+        failed: &failed,
+        by_key: &by_key,
+        per_trail: &per_trail,
+    };
+    for result in plan_targets(&inputs, targets) {
+        let Some(key) = result.key else { continue };
+        managed.insert(key);
+        match result.outcome {
+            Outcome::Unread(failure) => {
+                unreadable_targets += 1;
+                unreadable_accounts.insert(key.0);
+                unreadable.extend(failure);
             }
-            continue;
-        }
-        let desired = desired_with_selectors(trail_spec, target, ctx, selectors.clone());
-        let live_trail = by_key.get(&(account, region, name)).copied();
-        let (action, changes, before, after, fingerprint) = match live_trail {
-            None => (
-                Action::Create,
-                create_changes(&desired, compiled),
-                None,
-                Some(desired.clone()),
-                canonical_fingerprint(None),
-            ),
-            Some(lt) => match normalize::live(lt) {
-                Err(e) => {
-                    unreadable_targets += 1;
-                    unreadable_accounts.insert(account);
-                    unreadable.push(ReadFailure {
-                        account_id: account.to_owned(),
-                        region: Some(region.to_owned()),
-                        trail: Some(name.to_owned()),
-                        operation: "GetEventSelectors".to_owned(),
-                        code: "DetailsNotRead".to_owned(),
-                        message: e.to_string(),
-                    });
-                    continue;
+            Outcome::Planned {
+                plan,
+                copy,
+                own_bucket: covers,
+                unresolved_kms: unresolved,
+            } => {
+                copies.extend(copy);
+                if covers {
+                    own_bucket
+                        .entry(key.2)
+                        .or_default()
+                        .push((key.0.to_owned(), key.1.to_owned()));
                 }
-                Ok(current) => {
-                    let fingerprint = canonical_fingerprint(Some(&current));
-                    let (changes, after) = update_changes(&desired, &current, compiled);
-                    if changes.is_empty() {
-                        (Action::NoOp, changes, None, None, fingerprint)
-                    } else {
-                        (Action::Update, changes, Some(current), after, fingerprint)
-                    }
+                if unresolved {
+                    unresolved_kms
+                        .entry(key.2)
+                        .or_default()
+                        .push((key.0.to_owned(), key.1.to_owned()));
                 }
-            },
-        };
-
-        if desired.logging && desired.selectors.logs_management_events() {
-            copies.push(Copy {
-                label: target.trail.clone(),
-                owner: account,
-                home_region: region,
-                organization: desired.organization_trail,
-                multi_region: desired.multi_region,
-            });
+                plans.push(*plan);
+            }
         }
-        if covers_own_bucket(&desired, &ctx.partition) {
-            own_bucket
-                .entry(name)
-                .or_default()
-                .push((account.to_owned(), region.to_owned()));
-        }
-        if desired
-            .kms_key_id
-            .as_deref()
-            .is_some_and(is_unresolved_kms_alias)
-        {
-            unresolved_kms
-                .entry(name)
-                .or_default()
-                .push((account.to_owned(), region.to_owned()));
-        }
-        plans.push(TargetPlan {
-            account_id: target.account_id.clone(),
-            account_name: target.account_name.clone(),
-            region: target.region.clone(),
-            trail: target.trail.clone(),
-            scope: target.scope,
-            action,
-            arn: after
-                .as_ref()
-                .or(before.as_ref())
-                .map_or_else(|| desired.arn.clone(), |t| t.arn.clone()),
-            changes,
-            live_fingerprint: fingerprint,
-            before: before.map(Box::new),
-            after: after.map(Box::new),
-        });
     }
 
     let mut warnings: Vec<Warning> = Vec::new();
