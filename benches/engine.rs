@@ -151,10 +151,15 @@ fn main() {
     };
     let mut read = BTreeSet::new();
     let mut drifted = 0;
+    // As the reader does: trails with identical selectors share one copy.
+    let interner = trailform::live::SelectorInterner::default();
     for (i, target) in resolution.targets.iter().enumerate() {
         read.insert((target.account_id.clone(), target.region.clone()));
         if let Some(d) = desired(&spec, target, &ctx) {
             let mut trail = simulate_apply(&d);
+            if let Some(details) = trail.details.as_mut() {
+                details.selectors = interner.intern((*details.selectors).clone());
+            }
             if i % 100 == 7 {
                 trail.log_file_validation = false;
                 drifted += 1;

@@ -3,7 +3,8 @@
 //! Plain data, filled by `aws::` readers and consumed by the pure engine (`plan`,
 //! `drift`, `import`). No SDK types here, no I/O: tests build these values by hand.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -115,8 +116,10 @@ pub struct LiveTrail {
 /// The parts of a trail that take one call each to read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrailDetails {
-    /// GetEventSelectors.
-    pub selectors: LiveSelectors,
+    /// GetEventSelectors. Shared between trails whose selectors are identical (the
+    /// reader interns them, [`SelectorInterner`]): across an organization most trails
+    /// carry the same selectors, and an advanced selector is dozens of small strings.
+    pub selectors: Arc<LiveSelectors>,
     /// GetInsightSelectors, in the API's spelling (`ApiCallRateInsight`, ...).
     pub insights: Vec<String>,
     /// GetTrailStatus.
@@ -126,7 +129,7 @@ pub struct TrailDetails {
 }
 
 /// What GetEventSelectors answered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LiveSelectors {
     /// No selectors at all (moto on a new trail). Means the AWS default.
@@ -183,4 +186,21 @@ pub struct LiveState {
     pub trails: Vec<LiveTrail>,
     /// Reads that failed.
     pub failures: Vec<ReadFailure>,
+}
+
+/// Hands out one shared copy of each distinct set of selectors.
+#[derive(Debug, Default)]
+pub struct SelectorInterner(Mutex<HashMap<LiveSelectors, Arc<LiveSelectors>>>);
+
+impl SelectorInterner {
+    /// The shared copy of `selectors`.
+    pub fn intern(&self, selectors: LiveSelectors) -> Arc<LiveSelectors> {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(shared) = map.get(&selectors) {
+            return Arc::clone(shared);
+        }
+        let shared = Arc::new(selectors.clone());
+        map.insert(selectors, Arc::clone(&shared));
+        shared
+    }
 }

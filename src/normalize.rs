@@ -987,7 +987,7 @@ pub fn simulate_apply(desired: &CanonicalTrail) -> LiveTrail {
         global_service_events: desired.global_service_events,
         log_file_validation: desired.log_file_validation,
         details: Some(TrailDetails {
-            selectors,
+            selectors: selectors.into(),
             insights: desired.insights.iter().cloned().collect(),
             status: TrailStatus {
                 is_logging: desired.logging,
@@ -1517,7 +1517,7 @@ mod tests {
         let d = desired_of(NAMED);
         let mut lt = simulate_apply(&d);
         if let Some(details) = lt.details.as_mut() {
-            details.selectors = LiveSelectors::Advanced(vec![adv(
+            *std::sync::Arc::make_mut(&mut details.selectors) = LiveSelectors::Advanced(vec![adv(
                 Some("other"),
                 vec![eq("eventCategory", &["Management"])],
             )]);
@@ -1535,11 +1535,12 @@ mod tests {
         let d = desired_of(NAMED);
         let mut lt = simulate_apply(&d);
         if let Some(details) = lt.details.as_mut() {
-            details.selectors = LiveSelectors::Classic(vec![aws_default_classic_selector()]);
+            *std::sync::Arc::make_mut(&mut details.selectors) =
+                LiveSelectors::Classic(vec![aws_default_classic_selector()]);
         }
         assert!(differences(&d, &live(&lt).unwrap()).selectors);
         assert!(matches!(
-            simulate_apply(&d).details.map(|d| d.selectors),
+            simulate_apply(&d).details.map(|d| (*d.selectors).clone()),
             Some(LiveSelectors::Advanced(_))
         ));
     }
@@ -1549,7 +1550,7 @@ mod tests {
         let d = desired_of("scope: account\ns3_bucket: b\nmanagement_events: {read_write: all}\n");
         let mut lt = simulate_apply(&d);
         if let Some(details) = lt.details.as_mut() {
-            details.selectors = LiveSelectors::Advanced(vec![adv(
+            *std::sync::Arc::make_mut(&mut details.selectors) = LiveSelectors::Advanced(vec![adv(
                 Some("Management events selector"),
                 vec![eq("eventCategory", &["Management"])],
             )]);
@@ -1566,7 +1567,7 @@ mod tests {
             Some("arn:aws:logs:eu-west-1:222222222222:log-group:g:*")
         );
         assert_eq!(
-            lt.details.as_ref().map(|d| d.selectors.clone()),
+            lt.details.as_ref().map(|d| (*d.selectors).clone()),
             Some(LiveSelectors::Classic(vec![aws_default_classic_selector()]))
         );
         assert_eq!(

@@ -213,12 +213,14 @@ fn import_writes_classic_data_selectors_as_advanced_and_the_default_as_nothing()
     let mut plain = live.trails[0].clone();
     plain.name = "plain".into();
     plain.arn = plain.arn.replace("paused", "plain");
-    with_details(&mut plain, |d| d.selectors = LiveSelectors::None);
+    with_details(&mut plain, |d| {
+        *std::sync::Arc::make_mut(&mut d.selectors) = LiveSelectors::None
+    });
     let mut classic = plain.clone();
     classic.name = "classic".into();
     classic.arn = classic.arn.replace("plain", "classic");
     with_details(&mut classic, |d| {
-        d.selectors = LiveSelectors::Classic(vec![EventSelector {
+        *std::sync::Arc::make_mut(&mut d.selectors) = LiveSelectors::Classic(vec![EventSelector {
             read_write_type: ReadWriteType::All,
             include_management_events: true,
             data_resources: vec![DataResource {

@@ -325,7 +325,7 @@ proptest! {
         let desired = normalize::desired(&spec, &target(), &DesiredContext::default()).unwrap();
         let mut applied = normalize::simulate_apply(&desired);
         if let Some(details) = applied.details.as_mut() {
-            details.selectors = reversed(&details.selectors);
+            details.selectors = reversed(&details.selectors).into();
         }
         let plan = diff(&spec, &[target()], &live_state(applied.clone()), &DiffOptions::default());
         prop_assert!(!plan.has_changes(), "{:#?}", plan.targets[0].changes);
@@ -341,7 +341,7 @@ proptest! {
             ] {
                 let mut live = applied.clone();
                 if let Some(details) = live.details.as_mut() {
-                    details.selectors = spelling;
+                    details.selectors = spelling.into();
                 }
                 let plan = diff(&spec, &[target()], &live_state(live), &DiffOptions::default());
                 prop_assert!(!plan.has_changes());

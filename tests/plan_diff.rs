@@ -256,7 +256,7 @@ fn reordered_and_default_spellings_plan_nothing() {
     for t in &mut live.trails {
         if t.account_id == SHARED {
             with_details(t, |d| {
-                d.selectors =
+                *std::sync::Arc::make_mut(&mut d.selectors) =
                     LiveSelectors::Classic(vec![normalize::aws_default_classic_selector()]);
                 d.insights = vec![];
             });

@@ -226,7 +226,7 @@ trails:
     assert!(w.log_file_validation && !w.multi_region && w.global_service_events);
     let d = w.details.as_ref().expect("managed trail has details");
     assert!(
-        matches!(&d.selectors, LiveSelectors::Advanced(s) if s.len() == 1 && s[0].field_selectors.len() == 2)
+        matches!(&*d.selectors, LiveSelectors::Advanced(s) if s.len() == 1 && s[0].field_selectors.len() == 2)
     );
     assert_eq!(
         d.insights,

@@ -19,7 +19,9 @@ use tokio::task::JoinSet;
 
 use super::organizations::{self, Listed};
 use super::{AwsContext, AwsError, MemberAccess};
-use crate::live::{Account, LiveState, LiveTrail, Organization, ReadFailure, TrailDetails};
+use crate::live::{
+    Account, LiveState, LiveTrail, Organization, ReadFailure, SelectorInterner, TrailDetails,
+};
 use crate::org::{check_references, resolve_account, AccountResolution, Narrowing, Resolution};
 use crate::spec::{Scope, Spec};
 
@@ -118,6 +120,7 @@ pub async fn read_live(
 
     let shared = Arc::new(Shared {
         ctx: ctx.clone(),
+        interner: SelectorInterner::default(),
         spec: spec.clone(),
         narrow: narrow.clone(),
         access: MemberAccess::from_spec(&spec.organization),
@@ -214,6 +217,7 @@ pub async fn read_live(
 /// What every account task needs, shared.
 struct Shared {
     ctx: AwsContext,
+    interner: SelectorInterner,
     spec: Spec,
     narrow: Narrowing,
     access: MemberAccess,
@@ -296,6 +300,7 @@ async fn read_region(
     read_region_with(
         &shared.ctx,
         &shared.access,
+        &shared.interner,
         shared.detail,
         account_id,
         region,
@@ -323,6 +328,7 @@ pub async fn reread_trails(
             let out = read_region_with(
                 &ctx,
                 &access,
+                &SelectorInterner::default(),
                 DetailPolicy::Managed,
                 &account,
                 &region,
@@ -365,6 +371,7 @@ pub async fn reread_trails(
 async fn read_region_with(
     ctx: &AwsContext,
     access: &MemberAccess,
+    interner: &SelectorInterner,
     detail: DetailPolicy,
     account_id: &str,
     region: &str,
@@ -430,7 +437,7 @@ async fn read_region_with(
         ) {
             (Ok(selectors), Ok(insights), Ok(status), Some(tags)) => {
                 trail.details = Some(TrailDetails {
-                    selectors,
+                    selectors: interner.intern(selectors),
                     insights,
                     status,
                     tags,

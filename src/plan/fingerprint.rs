@@ -145,7 +145,7 @@ mod tests {
             global_service_events: true,
             log_file_validation: false,
             details: Some(TrailDetails {
-                selectors: LiveSelectors::None,
+                selectors: LiveSelectors::None.into(),
                 insights: vec![],
                 status: TrailStatus {
                     is_logging: true,
@@ -182,7 +182,8 @@ mod tests {
         let mut later = t.clone();
         if let Some(d) = later.details.as_mut() {
             d.status.latest_delivery_time = Some("2024-01-01T00:00:00Z".into());
-            d.selectors = LiveSelectors::Classic(vec![normalize::aws_default_classic_selector()]);
+            *std::sync::Arc::make_mut(&mut d.selectors) =
+                LiveSelectors::Classic(vec![normalize::aws_default_classic_selector()]);
         }
         assert_eq!(live_fingerprint(Some(&t)), live_fingerprint(Some(&later)));
     }

@@ -110,21 +110,22 @@ pub fn live_state() -> LiveState {
     prod.s3_key_prefix = Some("old".into());
     prod.log_file_validation = false;
     with_details(&mut prod, |d| {
-        d.selectors = LiveSelectors::Advanced(vec![AdvancedEventSelector {
-            name: Some("lambda".into()),
-            field_selectors: vec![
-                AdvancedFieldSelector {
-                    field: "eventCategory".into(),
-                    equals: vec!["Data".into()],
-                    ..AdvancedFieldSelector::default()
-                },
-                AdvancedFieldSelector {
-                    field: "resources.type".into(),
-                    equals: vec!["AWS::Lambda::Function".into()],
-                    ..AdvancedFieldSelector::default()
-                },
-            ],
-        }]);
+        *std::sync::Arc::make_mut(&mut d.selectors) =
+            LiveSelectors::Advanced(vec![AdvancedEventSelector {
+                name: Some("lambda".into()),
+                field_selectors: vec![
+                    AdvancedFieldSelector {
+                        field: "eventCategory".into(),
+                        equals: vec!["Data".into()],
+                        ..AdvancedFieldSelector::default()
+                    },
+                    AdvancedFieldSelector {
+                        field: "resources.type".into(),
+                        equals: vec!["AWS::Lambda::Function".into()],
+                        ..AdvancedFieldSelector::default()
+                    },
+                ],
+            }]);
         d.insights = vec!["ApiErrorRateInsight".into()];
         d.tags = BTreeMap::from([
             ("owner".to_owned(), "someone".to_owned()),
@@ -138,7 +139,9 @@ pub fn live_state() -> LiveState {
     with_details(&mut paused, |d| d.status.is_logging = true);
     // shared: converged, with the AWS default classic selector spelled differently.
     let mut shared = converged(&spec, &t[4]);
-    with_details(&mut shared, |d| d.selectors = LiveSelectors::None);
+    with_details(&mut shared, |d| {
+        *std::sync::Arc::make_mut(&mut d.selectors) = LiveSelectors::None
+    });
     // management: an unmanaged trail, planned for deletion.
     let legacy = LiveTrail {
         account_id: MANAGEMENT.into(),
@@ -156,7 +159,7 @@ pub fn live_state() -> LiveState {
         global_service_events: true,
         log_file_validation: false,
         details: Some(TrailDetails {
-            selectors: LiveSelectors::None,
+            selectors: LiveSelectors::None.into(),
             insights: vec![],
             status: TrailStatus {
                 is_logging: true,
