@@ -11,6 +11,7 @@
 //!   every target they could not read, never a wrong "no changes";
 //! - two applies started together on one organization both finish and leave it
 //!   converged with no duplicates.
+//!
 //! One moto server and one proxy per test.
 
 mod support;
