@@ -21,8 +21,8 @@ use std::path::Path;
 
 use serde_json::Value;
 use support::{
-    boto_read, run_trailform, run_trailform_at, FaultProxy, Faults, MotoServer, OrgBuilder, Run,
-    SeededOrg,
+    boto_read, run_trailform, run_trailform_at, trailform_command, FaultProxy, Faults, MotoServer,
+    OrgBuilder, Run, SeededOrg,
 };
 
 const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
@@ -288,9 +288,9 @@ fn assert_converged_or_partial(moto: &MotoServer, seeded: &SeededOrg) {
     }
 }
 
-/// Many accounts' CloudTrail calls in one region hitting transient 5xx: the SDK's
-/// retry quota (a token bucket per service and region by default) must not run dry
-/// and leave accounts unretried: each account-region is metered on its own.
+/// Many accounts' CloudTrail calls in one region hitting transient 5xx (35%) and
+/// resets: the SDK's retries (8 attempts; its retry quota is one token bucket per
+/// service and region, shared by every account) finish every target in one run.
 #[test]
 fn transient_errors_in_many_accounts_of_one_region_are_all_retried() {
     let moto = MotoServer::start();
@@ -317,11 +317,216 @@ fn transient_errors_in_many_accounts_of_one_region_are_all_retried() {
     let proxy = FaultProxy::start(&moto, &faults);
     let dir = tmp();
     let d = dir.path();
-    std::fs::write(d.join("trailform.yaml"), SPEC).expect("write spec");
+    let one_region = SPEC.replace("[us-east-1, eu-west-1]", "[us-east-1]");
+    std::fs::write(d.join("trailform.yaml"), one_region).expect("write spec");
     let r = run_trailform_at(&proxy.endpoint(), d, &["apply", "--auto-approve"], &[]);
     let (requests, faults) = injected(&proxy);
     eprintln!("{requests} requests, faults {faults}");
     no_panic(&r);
     assert_eq!(r.code, 0, "{}", show(&r));
+    for (account, region, names) in trail_names(&moto, &seeded) {
+        if region == "us-east-1" && account != seeded.management_id {
+            assert_eq!(names, ["acct"], "{account}");
+        }
+    }
+}
+
+/// Out of band, after a fault-free convergence: logging stopped in one account-region,
+/// a tag changed in another. The fault-free plan has exactly these two changes.
+fn converged_then_drifted(moto: &MotoServer, seeded: &SeededOrg, d: &Path) {
+    let r = run_trailform(moto, d, &["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    boto_read(
+        moto,
+        seeded.id("a3"),
+        "eu-west-1",
+        "client('cloudtrail').stop_logging(Name='acct')\nresult = 1",
+    );
+    boto_read(
+        moto,
+        seeded.id("a5"),
+        "us-east-1",
+        "ct = client('cloudtrail')\narn = ct.describe_trails()['trailList'][0]['TrailARN']\nct.add_tags(ResourceId=arn, TagsList=[{'Key': 'team', 'Value': 'y'}])\nresult = 1",
+    );
+}
+
+#[test]
+fn plan_and_drift_under_faults_give_the_right_answer_or_name_what_they_could_not_read() {
+    let moto = MotoServer::start();
+    let seeded = org(10).seed(&moto);
+    let dir = tmp();
+    let d = dir.path();
+    std::fs::write(d.join("trailform.yaml"), SPEC).expect("write spec");
+    converged_then_drifted(&moto, &seeded, d);
+    let truth = changing(&plan_json(&moto, d));
+    assert_eq!(truth.len(), 2, "{truth:?}");
+    let clean_drift = run_trailform(&moto, d, &["drift"]);
+    assert_eq!(clean_drift.code, 2, "{}", show(&clean_drift));
+
+    let proxy = FaultProxy::start(&moto, &heavy(3));
+    let (mut right, mut named) = (0, 0);
+    // With the default retries (8 attempts) the faults are absorbed; with
+    // AWS_MAX_ATTEMPTS=1 reads fail and must be named.
+    let rounds: [&[(&str, &str)]; 4] = [
+        &[],
+        &[("AWS_MAX_ATTEMPTS", "1")],
+        &[("AWS_MAX_ATTEMPTS", "1")],
+        &[("AWS_MAX_ATTEMPTS", "2")],
+    ];
+    for (round, env) in rounds.iter().enumerate() {
+        let r = run_trailform_at(
+            &proxy.endpoint(),
+            d,
+            &["plan", "--format", "json", "--detailed-exitcode"],
+            env,
+        );
+        no_panic(&r);
+        assert_ne!(
+            r.code,
+            0,
+            "a wrong \"no changes\" (round {round}): {}",
+            show(&r)
+        );
+        match r.code {
+            2 => {
+                let plan: Value = serde_json::from_str(&r.stdout).expect("plan JSON");
+                assert_eq!(changing(&plan), truth, "round {round}: {}", show(&r));
+                assert!(unreadable(&plan).is_empty(), "{}", show(&r));
+                right += 1;
+            }
+            1 => {
+                named += 1;
+                match serde_json::from_str::<Value>(&r.stdout) {
+                    // Targets were read in part: every true change is either planned or
+                    // under an account/region the plan lists as unreadable, which
+                    // stderr names too.
+                    Ok(plan) => {
+                        let unread = unreadable(&plan);
+                        assert!(!unread.is_empty(), "{}", show(&r));
+                        let planned = changing(&plan);
+                        for (account, region, trail) in &truth {
+                            assert!(
+                                planned.contains(&(account.clone(), region.clone(), trail.clone()))
+                                    || covered_by(&unread, account, region),
+                                "round {round}: {account} {region} {trail} neither planned nor named unreadable: {}",
+                                show(&r)
+                            );
+                        }
+                        for (account, _) in &unread {
+                            assert!(r.stderr.contains(account.as_str()), "{}", show(&r));
+                        }
+                        for p in &planned {
+                            assert!(
+                                truth.contains(p),
+                                "round {round}: {p:?} is not a change: {}",
+                                show(&r)
+                            );
+                        }
+                    }
+                    // The organization itself could not be listed: nothing planned.
+                    Err(_) => {
+                        assert!(r.stdout.trim().is_empty(), "{}", show(&r));
+                        assert!(
+                            r.stderr.contains("could not list the organization"),
+                            "{}",
+                            show(&r)
+                        );
+                    }
+                }
+            }
+            other => panic!("exit {other}: {}", show(&r)),
+        }
+        let drift = run_trailform_at(&proxy.endpoint(), d, &["drift"], env);
+        no_panic(&drift);
+        assert!(
+            drift.code == 2 || drift.code == 1,
+            "drift under faults must find the drift or fail (round {round}): {}",
+            show(&drift)
+        );
+        if drift.code == 1 {
+            assert!(
+                drift.stderr.contains("read(s) failed")
+                    || drift.stderr.contains("could not list the organization"),
+                "{}",
+                show(&drift)
+            );
+        }
+    }
+    let (requests, faults) = injected(&proxy);
+    eprintln!(
+        "plan under faults: {right} right answer(s), {named} named failure(s); {requests} requests, faults {faults}"
+    );
+    assert!(right >= 1 && named >= 1, "both paths exercised");
+    // Nothing was written by plan or drift.
+    proxy.off();
+    assert_eq!(changing(&plan_json(&moto, d)), truth);
+}
+
+#[test]
+fn two_applies_at_once_both_finish_and_leave_one_converged_organization() {
+    let moto = MotoServer::start();
+    let seeded = org(6).seed(&moto);
+    let dir = tmp();
+    let d = dir.path();
+    std::fs::write(d.join("trailform.yaml"), SPEC).expect("write spec");
+    let endpoint = moto.endpoint();
+    let args = ["apply", "--auto-approve", "--format", "json"];
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            trailform_command(&endpoint, d, &args, &[])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start trailform")
+        })
+        .collect();
+    let mut reconciled = 0;
+    for child in children {
+        let out = child.wait_with_output().expect("trailform output");
+        let r = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        no_panic(&r);
+        assert_eq!(r.code, 0, "{}", show(&r));
+        reconciled += r.stdout.matches("\"reconciled\"").count();
+    }
+    eprintln!("two concurrent applies: {reconciled} call(s) reconciled");
     assert_converged_shape(&moto, &seeded);
+    let r = run_trailform(&moto, d, &["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+}
+
+/// An OU listing that fails is a read failure, not an OU that "does not exist".
+#[test]
+fn a_failed_ou_listing_is_reported_as_such_not_as_a_missing_ou() {
+    let moto = MotoServer::start();
+    org(2).seed(&moto);
+    let faults = Faults {
+        error: 1.0,
+        only_ops: vec!["ListOrganizationalUnitsForParent".to_owned()],
+        ..Faults::default()
+    };
+    let proxy = FaultProxy::start(&moto, &faults);
+    let dir = tmp();
+    let d = dir.path();
+    std::fs::write(d.join("trailform.yaml"), SPEC).expect("write spec");
+    for cmd in ["plan", "drift", "apply"] {
+        let r = run_trailform_at(
+            &proxy.endpoint(),
+            d,
+            &[cmd, "--auto-approve"][..if cmd == "apply" { 2 } else { 1 }],
+            &[("AWS_MAX_ATTEMPTS", "1")],
+        );
+        no_panic(&r);
+        assert_eq!(r.code, 1, "{cmd}: {}", show(&r));
+        assert!(
+            r.stderr
+                .contains("could not list the organization: ListOrganizationalUnitsForParent"),
+            "{cmd}: {}",
+            show(&r)
+        );
+        assert!(!r.stderr.contains("do not exist"), "{cmd}: {}", show(&r));
+    }
 }
