@@ -20,7 +20,7 @@ use crate::live::{LiveState, ReadFailure};
 use crate::org::Target;
 use crate::output::Output;
 use crate::plan::fingerprint::{live_fingerprint, spec_fingerprint};
-use crate::plan::{diff, render_human, Action, Plan, PLAN_FORMAT_VERSION};
+use crate::plan::{diff, load_saved, render_human, Action, Plan};
 use crate::spec::LoadedSpec;
 
 /// Exit 0 when everything applied, 1 when anything failed or could not be read.
@@ -115,22 +115,7 @@ fn apply_saved(
 
 /// Parses a saved plan; a tampered, truncated or foreign file is refused clearly.
 fn load_plan(text: &str, path: &Path) -> Result<Plan, CommandError> {
-    let plan: Plan = serde_json::from_str(text).map_err(|e| {
-        CommandError::Plan(format!(
-            "{}: not a trailform plan (line {}, column {}: {e})",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })?;
-    if plan.format_version != PLAN_FORMAT_VERSION {
-        return Err(CommandError::Plan(format!(
-            "{}: plan format version {} is not supported (this trailform reads version {PLAN_FORMAT_VERSION})",
-            path.display(),
-            plan.format_version
-        )));
-    }
-    Ok(plan)
+    load_saved(text).map_err(|e| CommandError::Plan(format!("{}: {e}", path.display())))
 }
 
 /// Re-reads every target the plan changes and refuses the plan if any of them is not

@@ -44,11 +44,26 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
 }
 
 /// Retries and the concurrency limit from the command line.
+///
+/// The attempts per call are trailform's default (8) unless `AWS_MAX_ATTEMPTS`, the
+/// standard AWS variable, says otherwise: trailform sets its retry configuration
+/// explicitly, which would otherwise mask the variable. A value that is not a whole
+/// number of at least 1 is ignored, as the SDK would reject it.
 pub(super) fn settings(global: &GlobalArgs) -> AwsSettings {
+    let defaults = AwsSettings::default();
     AwsSettings {
         concurrency: usize::from(global.concurrency),
-        ..AwsSettings::default()
+        max_attempts: max_attempts(std::env::var("AWS_MAX_ATTEMPTS").ok().as_deref())
+            .unwrap_or(defaults.max_attempts),
+        ..defaults
     }
+}
+
+/// `AWS_MAX_ATTEMPTS` when it is a whole number from 1 to 100.
+fn max_attempts(value: Option<&str>) -> Option<u32> {
+    value
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .filter(|n| (1..=100).contains(n))
 }
 
 /// `--accounts` / `--regions`, checked before any AWS call.
@@ -132,6 +147,25 @@ pub(super) fn organization_failure(live: &LiveState) -> Option<CommandError> {
     })
 }
 
+/// A failure of the organization walk (OUs and accounts listed as the caller), which
+/// leaves the listing incomplete.
+fn listing_failure(live: &LiveState) -> Option<CommandError> {
+    let f = live.failures.iter().find(|f| {
+        f.account_id == live.org.caller_account_id
+            && f.region.is_none()
+            && f.trail.is_none()
+            && matches!(
+                f.operation.as_str(),
+                "ListAccountsForParent" | "ListOrganizationalUnitsForParent"
+            )
+    })?;
+    Some(CommandError::Organization {
+        operation: f.operation.clone(),
+        code: f.code.clone(),
+        message: f.message.clone(),
+    })
+}
+
 /// One line for a read failure: account, region, trail, operation, code and message.
 pub(super) fn describe_failure(f: &ReadFailure) -> String {
     let mut place = if f.account_id.is_empty() {
@@ -168,7 +202,29 @@ pub(super) async fn compute_plan(
     if let Some(e) = organization_failure(&live) {
         return Err(e);
     }
+    if !resolution.errors.is_empty() {
+        if let Some(e) = listing_failure(&live) {
+            // An OU or account the spec names may be missing only because the listing
+            // that would have found it failed: say that, not "does not exist".
+            return Err(e);
+        }
+    }
     check_resolution(loaded, &resolution, out)?;
     let plan = diff(spec, &resolution.targets, &live, &diff_options(spec));
     Ok(Planned { live, plan })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::max_attempts;
+
+    #[test]
+    fn aws_max_attempts_is_honoured_only_when_sane() {
+        assert_eq!(max_attempts(Some("1")), Some(1));
+        assert_eq!(max_attempts(Some(" 3 ")), Some(3));
+        assert_eq!(max_attempts(Some("0")), None);
+        assert_eq!(max_attempts(Some("many")), None);
+        assert_eq!(max_attempts(Some("1000")), None);
+        assert_eq!(max_attempts(None), None);
+    }
 }

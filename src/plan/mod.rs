@@ -11,6 +11,7 @@
 mod diff;
 pub mod fingerprint;
 mod render;
+mod saved;
 
 use std::collections::BTreeMap;
 
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use diff::{diff, DiffOptions};
 pub use render::{render_human, render_json, render_markdown};
+pub use saved::{load_saved, PlanFileError};
 
 use crate::live::ReadFailure;
 use crate::normalize::{AttributeDiff, CanonicalTrail, DesiredSelectors, TrailConfig};

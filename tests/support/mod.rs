@@ -5,7 +5,10 @@
 //!   one server per test, killed on drop.
 //! - [`OrgBuilder`] seeds an organization, buckets, topics, roles and out-of-band
 //!   trails through `seed.py` (boto3).
-//! - [`run_trailform`] runs the built binary against a server.
+//! - [`run_trailform`] runs the built binary against a server; [`run_trailform_at`] against
+//!   any endpoint (a [`FaultProxy`]) with extra environment.
+//! - [`FaultProxy::start`] runs `faultproxy.py` in front of a server (seeded faults and
+//!   latency, rates changeable at run time), killed on drop.
 //! - [`boto_read`] / [`trails_dump`] read state back with boto3, independent of
 //!   trailform's own reader.
 #![allow(dead_code)] // each test binary uses a different part of the harness
@@ -292,16 +295,38 @@ pub struct Run {
 /// Runs the built `trailform` in `dir` against `moto` with test keys; every other
 /// AWS_* variable is cleared so the developer's own configuration cannot leak in.
 pub fn run_trailform(moto: &MotoServer, dir: &Path, args: &[&str]) -> Run {
+    run_trailform_at(&moto.endpoint(), dir, args, &[])
+}
+
+/// Like [`run_trailform`] against `endpoint` (e.g. a [`FaultProxy`]), with `env` set
+/// after the test keys (so it may replace them, or add `AWS_SESSION_TOKEN`).
+pub fn run_trailform_at(endpoint: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let out = trailform_command(endpoint, dir, args, env)
+        .output()
+        .expect("run trailform");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The command [`run_trailform_at`] runs, for tests that start several at once.
+pub fn trailform_command(
+    endpoint: &str,
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_trailform"));
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("AWS_") {
             cmd.env_remove(&key);
         }
     }
-    let out = cmd
-        .current_dir(dir)
+    cmd.current_dir(dir)
         .args(args)
-        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", REGION)
@@ -311,12 +336,132 @@ pub fn run_trailform(moto: &MotoServer, dir: &Path, args: &[&str]) -> Run {
             dir.join("no-aws-credentials"),
         )
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("run trailform");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// Fault rates of a [`FaultProxy`] (fractions of requests; see faultproxy.py).
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    pub latency_ms: u32,
+    /// HTTP 500.
+    pub error: f64,
+    /// Throttling (400 ThrottlingException / TooManyRequestsException / Throttling).
+    pub throttle: f64,
+    /// Connection closed before the request is forwarded (nothing happened).
+    pub reset: f64,
+    /// Request forwarded, then the connection closed unanswered (a lost response).
+    pub lost: f64,
+    /// Only these operations get faults (empty: all).
+    pub only_ops: Vec<String>,
+    pub seed: u64,
+}
+
+impl Faults {
+    fn config(&self) -> Value {
+        json!({
+            "latency_ms": self.latency_ms,
+            "error_rate": self.error,
+            "throttle_rate": self.throttle,
+            "reset_rate": self.reset,
+            "lost_rate": self.lost,
+            "only_ops": self.only_ops,
+        })
+    }
+}
+
+/// `faultproxy.py` in front of a [`MotoServer`]; killed on drop.
+pub struct FaultProxy {
+    child: Child,
+    port: u16,
+}
+
+impl FaultProxy {
+    /// Starts a proxy to `moto` with `faults` and waits until it listens.
+    pub fn start(moto: &MotoServer, faults: &Faults) -> Self {
+        let mut child = Command::new(python())
+            .arg(support("faultproxy.py"))
+            .args(["--upstream-port", &moto.port.to_string()])
+            .args(["--seed", &faults.seed.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start faultproxy.py");
+        let stdout = child.stdout.take().expect("proxy stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read proxy port");
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("faultproxy said {line:?}"));
+        let proxy = Self { child, port };
+        proxy.set(faults);
+        proxy
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Changes the rates at run time.
+    pub fn set(&self, faults: &Faults) {
+        self.control("POST", "/__proxy/config", &faults.config().to_string());
+    }
+
+    /// Turns every fault and the latency off.
+    pub fn off(&self) {
+        self.set(&Faults::default());
+    }
+
+    /// Requests by operation and faults injected by kind (`requests`, `by_operation`,
+    /// `faults.{error,throttle,reset,lost}`).
+    pub fn stats(&self) -> Value {
+        let body = self.control("GET", "/__proxy/stats", "");
+        serde_json::from_str(&body).expect("proxy stats JSON")
+    }
+
+    fn control(&self, method: &str, path: &str, body: &str) -> String {
+        use std::io::Read;
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect proxy");
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("write proxy request");
+        // The proxy keeps the connection open; read the head, then Content-Length bytes.
+        let mut reader = BufReader::new(s.try_clone().expect("clone stream"));
+        let mut len = 0usize;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("proxy response head");
+            let l = line.trim();
+            if l.is_empty() {
+                break;
+            }
+            if let Some(v) = l.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().expect("content-length");
+            }
+        }
+        let mut buf = vec![0; len];
+        reader.read_exact(&mut buf).expect("proxy response body");
+        let _ = s.shutdown(std::net::Shutdown::Both);
+        String::from_utf8(buf).expect("utf-8 proxy response")
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
