@@ -197,13 +197,22 @@ fn apply_under_faults_converges_names_every_failure_and_never_duplicates() {
 
     let mut runs = 0;
     let mut converged = false;
+    let mut first_run_failures = 0;
     while runs < 2 && !converged {
         runs += 1;
+        // The first run gets only 2 attempts per call, so faults do get through and
+        // the run's report of what it failed is exercised; the second run has the
+        // default retries, as a re-run in CI would.
+        let env: &[(&str, &str)] = if runs == 1 {
+            &[("AWS_MAX_ATTEMPTS", "2")]
+        } else {
+            &[]
+        };
         let r = run_trailform_at(
             &proxy.endpoint(),
             d,
             &["apply", "--auto-approve", "--format", "json"],
-            &[],
+            env,
         );
         no_panic(&r);
         eprintln!("run {runs}: exit {}\n{}", r.code, r.stderr);
@@ -225,6 +234,9 @@ fn apply_under_faults_converges_names_every_failure_and_never_duplicates() {
             })
             .collect();
         let unread = unreadable(&report);
+        if runs == 1 {
+            first_run_failures = failed.len() + unread.len();
+        }
         assert_eq!(
             r.code == 0,
             failed.is_empty() && unread.is_empty(),
@@ -253,6 +265,10 @@ fn apply_under_faults_converges_names_every_failure_and_never_duplicates() {
     let (requests, faults) = injected(&proxy);
     eprintln!("apply converged in {runs} run(s); {requests} requests, faults {faults}");
     assert!(converged, "not converged after {runs} runs");
+    assert!(
+        first_run_failures > 0,
+        "with 2 attempts a call the first run should have failed somewhere"
+    );
     assert!(
         faults["lost"].as_u64().unwrap_or(0) > 0 && faults["reset"].as_u64().unwrap_or(0) > 0,
         "{faults}"

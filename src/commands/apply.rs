@@ -315,14 +315,16 @@ fn finish(report: &ApplyReport, unread: &[ReadFailure], args: &ApplyArgs, out: &
                     s.applied, s.failed, s.skipped, s.calls
                 ));
             }
-            for t in report
-                .targets
-                .iter()
-                .filter(|t| t.status == TargetStatus::Failed)
-            {
-                out.error(&target_line(t));
-            }
         }
+    }
+    // Failures go to stderr in every format: the CI log names each one even when
+    // stdout is a JSON report.
+    for t in report
+        .targets
+        .iter()
+        .filter(|t| t.status == TargetStatus::Failed)
+    {
+        out.error(&target_line(t));
     }
     for f in unread {
         out.error(&format!("not read, not applied: {}", describe_failure(f)));
