@@ -98,13 +98,7 @@ pub async fn read_live(
     progress: &dyn Progress,
 ) -> (LiveState, Resolution) {
     let mut live = LiveState::default();
-    let header = async {
-        let caller = ctx.caller_account_id().await?;
-        let management = organizations::management_account_id(ctx).await?;
-        let root = organizations::root_id(ctx).await?;
-        Ok::<_, AwsError>((caller, management, root))
-    };
-    let (caller, management, root) = match header.await {
+    let (caller, management, root) = match organization_header(ctx).await {
         Ok(h) => h,
         Err(e) => {
             live.failures.push(failure("", None, None, e));
@@ -454,6 +448,15 @@ async fn read_region_with(
     out
 }
 
+/// The caller's account, the management account and the root: the three calls every
+/// organization read starts with.
+async fn organization_header(ctx: &AwsContext) -> Result<(String, String, String), AwsError> {
+    let caller = ctx.caller_account_id().await?;
+    let management = organizations::management_account_id(ctx).await?;
+    let root = organizations::root_id(ctx).await?;
+    Ok((caller, management, root))
+}
+
 /// Lists the organization only (no trail reads): what `accounts` needs. Account tags
 /// are read only when `with_tags` (the spec uses `account_tags`).
 pub async fn read_organization(
@@ -461,13 +464,7 @@ pub async fn read_organization(
     with_tags: bool,
 ) -> (Organization, Vec<ReadFailure>) {
     let mut failures = Vec::new();
-    let header = async {
-        let caller = ctx.caller_account_id().await?;
-        let management = organizations::management_account_id(ctx).await?;
-        let root = organizations::root_id(ctx).await?;
-        Ok::<_, AwsError>((caller, management, root))
-    };
-    let (caller, management, root) = match header.await {
+    let (caller, management, root) = match organization_header(ctx).await {
         Ok(h) => h,
         Err(e) => {
             failures.push(failure("", None, None, e));

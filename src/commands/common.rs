@@ -214,6 +214,22 @@ pub(super) async fn compute_plan(
     Ok(Planned { live, plan })
 }
 
+/// Prints every read failure and a line saying what they mean for `what` (the plan,
+/// the audit); true when there were any (the command then exits 1).
+pub(super) fn report_read_failures(live: &LiveState, what: &str, out: &Output) -> bool {
+    if live.failures.is_empty() {
+        return false;
+    }
+    for f in &live.failures {
+        out.error(&describe_failure(f));
+    }
+    out.error(&format!(
+        "{} read(s) failed: {what} does not cover what could not be read; re-run to finish",
+        live.failures.len()
+    ));
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::max_attempts;

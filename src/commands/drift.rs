@@ -2,7 +2,7 @@
 //! does, then hands the plan and the live state to [`crate::drift::audit`] and renders
 //! the report. Exit 0 clean, 2 drift found, 1 when anything could not be read.
 
-use super::common::{compute_plan, describe_failure, load_spec, narrowing, runtime, settings};
+use super::common::{compute_plan, load_spec, narrowing, report_read_failures, runtime, settings};
 use super::CommandError;
 use crate::aws::AwsContext;
 use crate::cli::{DriftArgs, GlobalArgs, ReportFormat};
@@ -34,14 +34,7 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, out: &Output) -> Result<Exit, 
         ReportFormat::Json => out.out(render_json(&report).trim_end()),
         ReportFormat::Markdown => out.out(render_markdown(&report).trim_end()),
     }
-    if !planned.live.failures.is_empty() {
-        for f in &planned.live.failures {
-            out.error(&describe_failure(f));
-        }
-        out.error(&format!(
-            "{} read(s) failed: the audit does not cover what could not be read",
-            planned.live.failures.len()
-        ));
+    if report_read_failures(&planned.live, "the audit", out) {
         return Ok(Exit::Error);
     }
     Ok(if report.clean {

@@ -1,7 +1,7 @@
 //! `trailform plan` (design.md §2): read the organization, diff, render; optionally save
 //! the plan for `apply PLAN`.
 
-use super::common::{compute_plan, describe_failure, load_spec, narrowing, runtime, settings};
+use super::common::{compute_plan, load_spec, narrowing, report_read_failures, runtime, settings};
 use super::CommandError;
 use crate::aws::AwsContext;
 use crate::cli::{GlobalArgs, PlanArgs, ReportFormat};
@@ -36,14 +36,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, out: &Output) -> Result<Exit, C
         })?;
         out.status(&format!("Plan saved to {}", path.display()));
     }
-    if !planned.live.failures.is_empty() {
-        for f in &planned.live.failures {
-            out.error(&describe_failure(f));
-        }
-        out.error(&format!(
-            "{} read(s) failed: the plan does not cover what could not be read; re-run to finish",
-            planned.live.failures.len()
-        ));
+    if report_read_failures(&planned.live, "the plan", out) {
         return Ok(Exit::Error);
     }
     if args.detailed_exitcode && plan.has_changes() {
