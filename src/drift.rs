@@ -200,7 +200,13 @@ fn failure_finding(f: &ReadFailure) -> Finding {
         trail: f.trail.clone(),
         kind: FindingKind::Unreadable,
         differences: Vec::new(),
-        message: format!("{}: {}: {}", f.operation, f.code, f.message),
+        message: match &f.ou {
+            None => format!("{}: {}: {}", f.operation, f.code, f.message),
+            Some(ou) => format!(
+                "listing {ou}: {}: {}: {} (accounts under {ou} may be missing)",
+                f.operation, f.code, f.message
+            ),
+        },
     }
 }
 

@@ -166,6 +166,11 @@ pub struct ReadFailure {
     pub region: Option<String>,
     /// Trail, when the failure is about one trail.
     pub trail: Option<String>,
+    /// For an Organizations listing that failed: the root or OU (`r-...`, `ou-...`)
+    /// whose accounts or child OUs could not be listed. Accounts under it may be
+    /// missing from the result.
+    #[serde(default)]
+    pub ou: Option<String>,
     /// API operation, e.g. `AssumeRole`, `DescribeTrails`.
     pub operation: String,
     /// AWS error code, e.g. `AccessDenied`.

@@ -154,24 +154,46 @@ fn changing(plan: &Value) -> BTreeSet<(String, String, String)> {
 }
 
 /// Account (and region, when regional) of every read failure listed under `unreadable`.
-fn unreadable(doc: &Value) -> Vec<(String, Option<String>)> {
+/// One entry of a report's `unreadable` list.
+struct Unread {
+    account: String,
+    region: Option<String>,
+    /// The root or OU whose Organizations listing failed.
+    ou: Option<String>,
+    operation: String,
+}
+
+fn unreadable(doc: &Value) -> Vec<Unread> {
     doc["unreadable"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|f| {
-            (
-                f["account_id"].as_str().unwrap_or_default().to_owned(),
-                f["region"].as_str().map(str::to_owned),
-            )
+        .map(|f| Unread {
+            account: f["account_id"].as_str().unwrap_or_default().to_owned(),
+            region: f["region"].as_str().map(str::to_owned),
+            ou: f["ou"].as_str().map(str::to_owned),
+            operation: f["operation"].as_str().unwrap_or_default().to_owned(),
         })
         .collect()
 }
 
-fn covered_by(unread: &[(String, Option<String>)], account: &str, region: &str) -> bool {
-    unread
-        .iter()
-        .any(|(a, r)| a == account && r.as_deref().is_none_or(|r| r == region))
+/// Whether `account`/`region` is under something the report says it could not read:
+/// that account-region or the whole account, or (from the organization of [`org`]:
+/// the management account under the root, every other account in OU `W`) the
+/// Organizations listing that would have found the account.
+fn covered_by(unread: &[Unread], seeded: &SeededOrg, account: &str, region: &str) -> bool {
+    let parent = if account == seeded.management_id {
+        &seeded.root_id
+    } else {
+        &seeded.ous_by_path["W"]
+    };
+    unread.iter().any(|u| match &u.ou {
+        None => u.account == account && u.region.as_deref().is_none_or(|r| r == region),
+        // This parent's accounts could not be listed.
+        Some(ou) if u.operation == "ListAccountsForParent" => ou == parent,
+        // The OUs under this parent could not be listed: W is under the root.
+        Some(ou) => ou == &seeded.root_id && parent != &seeded.root_id,
+    })
 }
 
 /// Faults injected so far, by kind.
@@ -255,7 +277,7 @@ fn apply_under_faults_converges_names_every_failure_and_never_duplicates() {
         for (account, region, trail) in &left {
             assert!(
                 failed.contains(&(account.clone(), region.clone(), trail.clone()))
-                    || covered_by(&unread, account, region),
+                    || covered_by(&unread, &seeded, account, region),
                 "{account} {region} {trail} still differs but run {runs} did not name it: {}",
                 show(&r)
             );
@@ -305,8 +327,8 @@ fn assert_converged_or_partial(moto: &MotoServer, seeded: &SeededOrg) {
 }
 
 /// Many accounts' CloudTrail calls in one region hitting transient 5xx (35%) and
-/// resets: the SDK's retries (8 attempts; its retry quota is one token bucket per
-/// service and region, shared by every account) finish every target in one run.
+/// resets: the SDK's retries (8 attempts; the retry quota, a token bucket, is one per
+/// account and region, as AWS's throttling is) finish every target in one run.
 #[test]
 fn transient_errors_in_many_accounts_of_one_region_are_all_retried() {
     let moto = MotoServer::start();
@@ -423,13 +445,20 @@ fn plan_and_drift_under_faults_give_the_right_answer_or_name_what_they_could_not
                         for (account, region, trail) in &truth {
                             assert!(
                                 planned.contains(&(account.clone(), region.clone(), trail.clone()))
-                                    || covered_by(&unread, account, region),
+                                    || covered_by(&unread, &seeded, account, region),
                                 "round {round}: {account} {region} {trail} neither planned nor named unreadable: {}",
                                 show(&r)
                             );
                         }
-                        for (account, _) in &unread {
-                            assert!(r.stderr.contains(account.as_str()), "{}", show(&r));
+                        for u in &unread {
+                            assert!(r.stderr.contains(u.account.as_str()), "{}", show(&r));
+                            if let Some(ou) = &u.ou {
+                                assert!(
+                                    r.stderr.contains(&format!("listing {ou}")),
+                                    "{}",
+                                    show(&r)
+                                );
+                            }
                         }
                         for p in &planned {
                             assert!(
@@ -528,7 +557,7 @@ fn a_failed_ou_listing_is_reported_as_such_not_as_a_missing_ou() {
     let dir = tmp();
     let d = dir.path();
     std::fs::write(d.join("trailform.yaml"), SPEC).expect("write spec");
-    for cmd in ["plan", "drift", "apply"] {
+    for cmd in ["plan", "drift", "apply", "accounts"] {
         let r = run_trailform_at(
             &proxy.endpoint(),
             d,
@@ -545,4 +574,99 @@ fn a_failed_ou_listing_is_reported_as_such_not_as_a_missing_ou() {
         );
         assert!(!r.stderr.contains("do not exist"), "{cmd}: {}", show(&r));
     }
+}
+
+/// An OU whose accounts cannot be listed does not stop the walk: the accounts of the
+/// other OUs are planned and applied, the plan names the OU it could not list, exits 1,
+/// and nothing is planned (let alone done) in the accounts it could not see.
+#[test]
+fn an_ou_whose_accounts_cannot_be_listed_is_named_and_the_rest_is_planned() {
+    let moto = MotoServer::start();
+    let seeded = OrgBuilder::new()
+        .ou("W")
+        .ou("X")
+        .bucket("management", "logs", "us-east-1")
+        .account("w1", "W", &[])
+        .account("w2", "W", &[])
+        .account("x1", "X", &[])
+        .account("x2", "X", &[])
+        .seed(&moto);
+    let w = seeded.ous_by_path["W"].clone();
+    let proxy = FaultProxy::start(
+        &moto,
+        &Faults {
+            error: 1.0,
+            only_ops: vec!["ListAccountsForParent".to_owned()],
+            only_body: w.clone(),
+            ..Faults::default()
+        },
+    );
+    let dir = tmp();
+    let d = dir.path();
+    let spec = SPEC
+        .replace("[W]", "[W, X]")
+        .replace("[us-east-1, eu-west-1]", "[us-east-1]");
+    std::fs::write(d.join("trailform.yaml"), spec).expect("write spec");
+    let env = [("AWS_MAX_ATTEMPTS", "1")];
+
+    let r = run_trailform_at(&proxy.endpoint(), d, &["plan", "--format", "json"], &env);
+    no_panic(&r);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    let plan: Value = serde_json::from_str(&r.stdout).expect("plan JSON");
+    let unread = unreadable(&plan);
+    assert_eq!(unread.len(), 1, "{}", show(&r));
+    assert_eq!(unread[0].ou.as_deref(), Some(w.as_str()));
+    assert_eq!(unread[0].operation, "ListAccountsForParent");
+    assert!(
+        r.stderr
+            .contains(&format!("listing {w}: ListAccountsForParent"))
+            && r.stderr
+                .contains(&format!("accounts under {w} may be missing")),
+        "{}",
+        show(&r)
+    );
+    let creates: BTreeSet<String> = changing(&plan).into_iter().map(|(a, _, _)| a).collect();
+    let x: BTreeSet<String> = [seeded.id("x1"), seeded.id("x2")].map(str::to_owned).into();
+    // The organization trail (management account) and the trails of OU X.
+    assert_eq!(
+        creates,
+        &x | &BTreeSet::from([seeded.management_id.clone()]),
+        "{}",
+        show(&r)
+    );
+
+    let r = run_trailform_at(&proxy.endpoint(), d, &["drift", "--format", "json"], &env);
+    no_panic(&r);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    let report: Value = serde_json::from_str(&r.stdout).expect("drift JSON");
+    assert_eq!(report["clean"], false, "{}", show(&r));
+    assert!(
+        report["findings"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|f| f["kind"] == "unreadable"
+                && f["message"].as_str().is_some_and(
+                    |m| m.starts_with(&format!("listing {w}: ListAccountsForParent"))
+                ))),
+        "{}",
+        show(&r)
+    );
+
+    let r = run_trailform_at(&proxy.endpoint(), d, &["apply", "--auto-approve"], &env);
+    no_panic(&r);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    for (account, region, names) in trail_names(&moto, &seeded) {
+        if region != "us-east-1" || account == seeded.management_id {
+            continue;
+        }
+        let expected: &[&str] = if x.contains(&account) { &["acct"] } else { &[] };
+        assert_eq!(names, expected, "{account}: {}", show(&r));
+    }
+
+    // Without the fault, what is left is exactly OU W's trails.
+    let left: BTreeSet<String> = changing(&plan_json(&moto, d))
+        .into_iter()
+        .map(|(a, _, _)| a)
+        .collect();
+    let w_accounts = [seeded.id("w1"), seeded.id("w2")].map(str::to_owned).into();
+    assert_eq!(left, w_accounts);
 }

@@ -47,7 +47,7 @@ async fn sdk_lists_seeded_accounts_and_reads_a_member_through_an_assumed_role() 
     );
     let root = organizations::root_id(&ctx).await.expect("ListRoots");
     let mut names = Vec::new();
-    organizations::walk(&ctx, &root, |item| {
+    let failures = organizations::walk(&ctx, &root, |item| {
         if let organizations::Listed::Account(a) = item {
             names.push((
                 a.name,
@@ -55,8 +55,8 @@ async fn sdk_lists_seeded_accounts_and_reads_a_member_through_an_assumed_role() 
             ));
         }
     })
-    .await
-    .expect("walk");
+    .await;
+    assert!(failures.is_empty(), "{failures:?}");
     names.sort();
     assert_eq!(
         names,

@@ -44,3 +44,32 @@ fn colour_only_when_asked() {
     }
     assert_eq!(plain, render_human(&plan, false));
 }
+
+/// A plan with nothing to change whose organization listing failed in part must not
+/// say the organization matches the spec, and must name what it could not list.
+#[test]
+fn a_failed_ou_listing_is_never_called_a_match() {
+    let mut plan = engine_fixture::sample_plan();
+    plan.targets.clear();
+    plan.summary = trailform::plan::Summary::default();
+    plan.unreadable = vec![trailform::live::ReadFailure {
+        account_id: "111111111111".into(),
+        region: None,
+        trail: None,
+        ou: Some("ou-ab12-cdefgh34".into()),
+        operation: "ListAccountsForParent".into(),
+        code: "TooManyRequestsException".into(),
+        message: "Rate exceeded".into(),
+    }];
+    for text in [render_human(&plan, false), render_markdown(&plan)] {
+        assert!(!text.contains("matches the spec"), "{text}");
+        assert!(
+            text.contains("No changes in what could be read; 1 read failed"),
+            "{text}"
+        );
+        assert!(
+            text.contains("listing ou-ab12-cdefgh34 (accounts under it may be missing): ListAccountsForParent failed: "),
+            "{text}"
+        );
+    }
+}

@@ -71,87 +71,131 @@ pub enum Listed {
     Account(Account),
 }
 
+/// A part of the OU tree that could not be listed.
+#[derive(Debug)]
+pub struct WalkFailure {
+    /// The parent (root or OU id) whose listing failed.
+    pub parent_id: String,
+    /// The failed call.
+    pub error: AwsError,
+}
+
 /// Walks the OU tree from `root_id` depth first, handing each account (tags empty) and
-/// OU to `on_item` as its page arrives. Stops at the first failing call.
+/// OU to `on_item` as its page arrives.
+///
+/// A failing call does not stop the walk: it is returned against its parent and the
+/// rest of the tree is still listed. When a parent's accounts cannot be listed its
+/// child OUs still are; when its child OUs cannot be listed, the subtree below is
+/// unknown (the failure says which parent).
 pub async fn walk(
     ctx: &AwsContext,
     root_id: &str,
     mut on_item: impl FnMut(Listed),
-) -> Result<(), AwsError> {
+) -> Vec<WalkFailure> {
     let root = OuRef {
         id: root_id.to_owned(),
         name: "Root".to_owned(),
     };
+    let mut failures = Vec::new();
     let mut stack: Vec<Vec<OuRef>> = vec![vec![root]];
     while let Some(path) = stack.pop() {
         let Some(parent) = path.last() else { continue };
         let parent_id = parent.id.clone();
-        let mut next: Option<String> = None;
-        loop {
-            let _permit = ctx.permit().await;
-            let out = ctx
-                .0
-                .organizations
-                .list_accounts_for_parent()
-                .parent_id(&parent_id)
-                .max_results(PAGE_SIZE)
-                .set_next_token(next.take())
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ListAccountsForParent", &e))?;
-            for a in out.accounts() {
-                if let Some(account) = account_from_sdk(a, &path) {
-                    on_item(Listed::Account(account));
-                }
-            }
-            match out.next_token() {
-                Some(t) if !t.is_empty() => next = Some(t.to_owned()),
-                _ => break,
-            }
+        if let Err(error) = list_accounts(ctx, &parent_id, &path, &mut on_item).await {
+            failures.push(WalkFailure {
+                parent_id: parent_id.clone(),
+                error,
+            });
         }
-        let mut children = Vec::new();
-        loop {
-            let _permit = ctx.permit().await;
-            let out = ctx
-                .0
-                .organizations
-                .list_organizational_units_for_parent()
-                .parent_id(&parent_id)
-                .max_results(PAGE_SIZE)
-                .set_next_token(next.take())
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ListOrganizationalUnitsForParent", &e))?;
-            for ou in out.organizational_units() {
-                let (Some(id), Some(name)) = (ou.id(), ou.name()) else {
-                    continue;
-                };
-                let mut child = path.clone();
-                child.push(OuRef {
-                    id: id.to_owned(),
-                    name: name.to_owned(),
-                });
-                on_item(Listed::Ou(OrganizationalUnit {
-                    id: id.to_owned(),
-                    name: name.to_owned(),
-                    path: child
-                        .iter()
-                        .skip(1)
-                        .map(|o| o.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join("/"),
-                }));
-                children.push(child);
-            }
-            match out.next_token() {
-                Some(t) if !t.is_empty() => next = Some(t.to_owned()),
-                _ => break,
-            }
+        match list_child_ous(ctx, &parent_id, &path, &mut on_item).await {
+            // Depth first in listing order.
+            Ok(children) => stack.extend(children.into_iter().rev()),
+            Err(error) => failures.push(WalkFailure { parent_id, error }),
         }
-        // Depth first in listing order.
-        stack.extend(children.into_iter().rev());
     }
-    Ok(())
+    failures
+}
+
+/// Every page of ListAccountsForParent for one parent, at `path`.
+async fn list_accounts(
+    ctx: &AwsContext,
+    parent_id: &str,
+    path: &[OuRef],
+    on_item: &mut impl FnMut(Listed),
+) -> Result<(), AwsError> {
+    let mut next: Option<String> = None;
+    loop {
+        let _permit = ctx.permit().await;
+        let out = ctx
+            .0
+            .organizations
+            .list_accounts_for_parent()
+            .parent_id(parent_id)
+            .max_results(PAGE_SIZE)
+            .set_next_token(next.take())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ListAccountsForParent", &e))?;
+        for a in out.accounts() {
+            if let Some(account) = account_from_sdk(a, path) {
+                on_item(Listed::Account(account));
+            }
+        }
+        match out.next_token() {
+            Some(t) if !t.is_empty() => next = Some(t.to_owned()),
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// Every page of ListOrganizationalUnitsForParent for one parent at `path`: each child
+/// is handed to `on_item` and returned as its own path.
+async fn list_child_ous(
+    ctx: &AwsContext,
+    parent_id: &str,
+    path: &[OuRef],
+    on_item: &mut impl FnMut(Listed),
+) -> Result<Vec<Vec<OuRef>>, AwsError> {
+    let mut children = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let _permit = ctx.permit().await;
+        let out = ctx
+            .0
+            .organizations
+            .list_organizational_units_for_parent()
+            .parent_id(parent_id)
+            .max_results(PAGE_SIZE)
+            .set_next_token(next.take())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ListOrganizationalUnitsForParent", &e))?;
+        for ou in out.organizational_units() {
+            let (Some(id), Some(name)) = (ou.id(), ou.name()) else {
+                continue;
+            };
+            let mut child = path.to_vec();
+            child.push(OuRef {
+                id: id.to_owned(),
+                name: name.to_owned(),
+            });
+            on_item(Listed::Ou(OrganizationalUnit {
+                id: id.to_owned(),
+                name: name.to_owned(),
+                path: child
+                    .iter()
+                    .skip(1)
+                    .map(|o| o.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            }));
+            children.push(child);
+        }
+        match out.next_token() {
+            Some(t) if !t.is_empty() => next = Some(t.to_owned()),
+            _ => return Ok(children),
+        }
+    }
 }
 
 fn account_from_sdk(a: &org::Account, path: &[OuRef]) -> Option<Account> {

@@ -79,9 +79,19 @@ fn failure(
         account_id: account_id.to_owned(),
         region: region.map(str::to_owned),
         trail: trail.map(str::to_owned),
+        ou: None,
         operation: err.operation,
         code: err.code,
         message: err.message,
+    }
+}
+
+/// An Organizations listing that failed, against the caller's account and the parent
+/// whose listing it was.
+fn walk_failure(caller: &str, f: organizations::WalkFailure) -> ReadFailure {
+    ReadFailure {
+        ou: Some(f.parent_id),
+        ..failure(caller, None, None, f.error)
     }
 }
 
@@ -147,10 +157,10 @@ pub async fn read_live(
     };
     loop {
         tokio::select! {
-            result = &mut walker, if !walk_done => {
+            walk_failures = &mut walker, if !walk_done => {
                 walk_done = true;
-                if let Err(e) = result {
-                    live.failures.push(failure(&live.org.caller_account_id, None, None, e));
+                for f in walk_failures {
+                    live.failures.push(walk_failure(&live.org.caller_account_id, f));
                 }
                 while let Ok(item) = rx.try_recv() {
                     on_item(item, &mut tasks, &mut live, &mut state);
@@ -353,6 +363,7 @@ pub async fn reread_trails(
                     account_id: account.clone(),
                     region: Some(region.clone()),
                     trail: Some(trail.clone()),
+                    ou: None,
                     operation: "read".to_owned(),
                     code: "InternalError".to_owned(),
                     message: "the read task stopped unexpectedly".to_owned(),
@@ -478,8 +489,8 @@ pub async fn read_organization(
         ..Organization::default()
     };
     let mut listed = Vec::new();
-    if let Err(e) = organizations::walk(ctx, &root, |item| listed.push(item)).await {
-        failures.push(failure(&org.caller_account_id, None, None, e));
+    for f in organizations::walk(ctx, &root, |item| listed.push(item)).await {
+        failures.push(walk_failure(&org.caller_account_id, f));
     }
     for item in listed {
         match item {

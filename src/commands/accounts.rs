@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use super::common::{check_resolution, describe_failure, load_spec, narrowing, runtime, settings};
+use super::common::{
+    check_resolution, describe_failure, listing_failure, load_spec, narrowing, runtime, settings,
+};
 use super::CommandError;
 use crate::aws::reader::{read_organization, spec_uses_account_tags};
 use crate::aws::AwsContext;
@@ -51,6 +53,12 @@ pub fn run(args: &AccountsArgs, global: &GlobalArgs, out: &Output) -> Result<Exi
         }
     }
     let resolution = resolve(&loaded.spec, &org, &narrow);
+    if !resolution.errors.is_empty() {
+        if let Some(e) = listing_failure(&failures) {
+            // Not "does not exist": the listing that would have found it failed.
+            return Err(e);
+        }
+    }
     check_resolution(&loaded, &resolution, out)?;
     let names: BTreeMap<&str, &str> = org
         .accounts

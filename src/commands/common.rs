@@ -147,18 +147,10 @@ pub(super) fn organization_failure(live: &LiveState) -> Option<CommandError> {
     })
 }
 
-/// A failure of the organization walk (OUs and accounts listed as the caller), which
-/// leaves the listing incomplete.
-fn listing_failure(live: &LiveState) -> Option<CommandError> {
-    let f = live.failures.iter().find(|f| {
-        f.account_id == live.org.caller_account_id
-            && f.region.is_none()
-            && f.trail.is_none()
-            && matches!(
-                f.operation.as_str(),
-                "ListAccountsForParent" | "ListOrganizationalUnitsForParent"
-            )
-    })?;
+/// A failure of the organization walk (a root or OU whose accounts or child OUs could
+/// not be listed), which leaves the listing incomplete.
+pub(super) fn listing_failure(failures: &[ReadFailure]) -> Option<CommandError> {
+    let f = failures.iter().find(|f| f.ou.is_some())?;
     Some(CommandError::Organization {
         operation: f.operation.clone(),
         code: f.code.clone(),
@@ -179,7 +171,17 @@ pub(super) fn describe_failure(f: &ReadFailure) -> String {
     if let Some(t) = &f.trail {
         place.push_str(&format!(" trail {t}"));
     }
-    format!("{place}: {}: {}: {}", f.operation, f.code, f.message)
+    // An Organizations listing names the parent it was listing and what that costs.
+    let (listing, missing) = f.ou.as_ref().map_or_else(Default::default, |ou| {
+        (
+            format!("listing {ou}: "),
+            format!(" (accounts under {ou} may be missing)"),
+        )
+    });
+    format!(
+        "{place}: {listing}{}: {}: {}{missing}",
+        f.operation, f.code, f.message
+    )
 }
 
 /// What `plan`, `apply` and `drift` compute: the live state, the targets and the plan.
@@ -203,7 +205,7 @@ pub(super) async fn compute_plan(
         return Err(e);
     }
     if !resolution.errors.is_empty() {
-        if let Some(e) = listing_failure(&live) {
+        if let Some(e) = listing_failure(&live.failures) {
             // An OU or account the spec names may be missing only because the listing
             // that would have found it failed: say that, not "does not exist".
             return Err(e);

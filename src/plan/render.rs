@@ -44,29 +44,34 @@ fn summary_line(plan: &Plan) -> String {
         unreadable_targets,
         ..
     } = plan.summary;
-    if create + update + delete == 0 {
-        if unreadable_targets == 0 {
-            "No changes. The organization matches the spec.".to_owned()
-        } else {
-            format!(
-                "No changes in what could be read; {} could not be read.",
-                plural(unreadable_targets, "target", "targets")
-            )
-        }
+    // What could not be read: targets, else (an Organizations listing failed) reads.
+    let unread = if unreadable_targets > 0 {
+        Some(format!(
+            "{} could not be read",
+            plural(unreadable_targets, "target", "targets")
+        ))
+    } else if plan.unreadable.is_empty() {
+        None
     } else {
-        let mut line = format!(
-            "Plan: {create} to create, {update} to update, {delete} to delete; {} unchanged.",
-            plural(unchanged_accounts, "account", "accounts")
-        );
-        if unreadable_targets > 0 {
-            line.pop();
-            let _ = write!(
-                line,
-                "; {} could not be read.",
-                plural(unreadable_targets, "target", "targets")
+        Some(format!(
+            "{} failed, so the plan may be incomplete",
+            plural(plan.unreadable.len(), "read", "reads")
+        ))
+    };
+    match (create + update + delete, unread) {
+        (0, None) => "No changes. The organization matches the spec.".to_owned(),
+        (0, Some(unread)) => format!("No changes in what could be read; {unread}."),
+        (_, unread) => {
+            let mut line = format!(
+                "Plan: {create} to create, {update} to update, {delete} to delete; {} unchanged",
+                plural(unchanged_accounts, "account", "accounts")
             );
+            if let Some(unread) = unread {
+                let _ = write!(line, "; {unread}");
+            }
+            line.push('.');
+            line
         }
-        line
     }
 }
 
@@ -167,6 +172,10 @@ fn trail_diff(t: &TargetPlan) -> String {
 }
 
 fn failure_place(f: &ReadFailure) -> String {
+    if let Some(ou) = &f.ou {
+        // An Organizations listing: the parent it was listing, and what that costs.
+        return format!("listing {ou} (accounts under it may be missing)");
+    }
     let mut place = f.account_id.clone();
     match &f.region {
         Some(r) => {

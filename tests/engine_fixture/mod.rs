@@ -193,6 +193,7 @@ pub fn live_state() -> LiveState {
             account_id: SANDBOX.into(),
             region: None,
             trail: None,
+            ou: None,
             operation: "AssumeRole".into(),
             code: "AccessDenied".into(),
             message: "User is not authorized to perform sts:AssumeRole".into(),

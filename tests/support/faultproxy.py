@@ -5,7 +5,7 @@ ever listens on and connects to 127.0.0.1.
 
     python faultproxy.py --upstream-port 5000 [--latency-ms 40] [--error-rate 0.1]
         [--throttle-rate 0.1] [--reset-rate 0.05] [--lost-rate 0.05] [--seed 7]
-        [--only-ops CreateTrail,StartLogging] [--port 0]
+        [--only-ops CreateTrail,StartLogging] [--only-body ou-abcd-1234] [--port 0]
 
 On start it prints one line `PORT <n>` to stdout. `GET /__proxy/stats` answers JSON counts
 (requests by operation, faults injected by kind); `POST /__proxy/config` with a JSON body
@@ -129,9 +129,12 @@ def error_response():
     )
 
 
-def draw_fault(rng, op):
+def draw_fault(rng, op, body):
     only = CONFIG.get("only_ops")
     if only and op not in only:
+        return None
+    needle = CONFIG.get("only_body")
+    if needle and needle.encode() not in body:
         return None
     r = rng.random()
     for kind in ("error", "throttle", "reset", "lost"):
@@ -174,7 +177,7 @@ async def handle(client_reader, client_writer, upstream_port, rng):
             latency = CONFIG.get("latency_ms", 0) / 1000.0
             if latency:
                 await asyncio.sleep(latency)
-            fault = draw_fault(rng, op)
+            fault = draw_fault(rng, op, body)
             if fault:
                 STATS["faults"][fault] += 1
             if fault == "reset":
@@ -215,6 +218,7 @@ async def main():
     ap.add_argument("--reset-rate", type=float, default=0.0)
     ap.add_argument("--lost-rate", type=float, default=0.0)
     ap.add_argument("--only-ops", default="")
+    ap.add_argument("--only-body", default="")
     ap.add_argument("--seed", type=int, default=7)
     a = ap.parse_args()
     CONFIG.update(
@@ -224,6 +228,7 @@ async def main():
         reset_rate=a.reset_rate,
         lost_rate=a.lost_rate,
         only_ops=[o for o in a.only_ops.split(",") if o],
+        only_body=a.only_body,
     )
     rng = random.Random(a.seed)
     server = await asyncio.start_server(

@@ -357,6 +357,8 @@ pub struct Faults {
     pub lost: f64,
     /// Only these operations get faults (empty: all).
     pub only_ops: Vec<String>,
+    /// Only requests whose body contains this get faults (empty: all), e.g. an OU id.
+    pub only_body: String,
     pub seed: u64,
 }
 
@@ -369,6 +371,7 @@ impl Faults {
             "reset_rate": self.reset,
             "lost_rate": self.lost,
             "only_ops": self.only_ops,
+            "only_body": self.only_body,
         })
     }
 }
