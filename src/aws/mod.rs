@@ -25,13 +25,14 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_cloudtrail::config::retry::RetryPartition;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, Metadata};
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::sync::{OnceCell, Semaphore, SemaphorePermit};
 
@@ -120,40 +121,30 @@ pub struct AwsError {
 }
 
 impl AwsError {
-    fn from_sdk<E, R>(
-        operation: &str,
-        err: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
-    ) -> Self
+    fn from_sdk<E>(operation: &str, err: &SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: fmt::Debug,
     {
-        use aws_smithy_runtime_api::client::result::SdkError;
         let (code, message) = match err {
             SdkError::ServiceError(service) => {
                 let e = service.err();
+                let status = service.raw().status().as_u16();
                 (
-                    e.code().unwrap_or("Unknown").to_owned(),
-                    e.message().map_or_else(|| e.to_string(), str::to_owned),
+                    // An answer with no error code (a bare 5xx from a proxy, say) is
+                    // named by its HTTP status.
+                    e.code()
+                        .map_or_else(|| format!("HTTP{status}"), str::to_owned),
+                    e.message().map_or_else(
+                        || format!("HTTP status {status} with no error message"),
+                        str::to_owned,
+                    ),
                 )
             }
-            SdkError::ConstructionFailure(_) => (
-                "ConstructionFailure".to_owned(),
-                DisplayErrorContext(err).to_string(),
-            ),
-            SdkError::TimeoutError(_) => (
-                "TimeoutError".to_owned(),
-                DisplayErrorContext(err).to_string(),
-            ),
-            SdkError::DispatchFailure(_) => (
-                "DispatchFailure".to_owned(),
-                DisplayErrorContext(err).to_string(),
-            ),
-            SdkError::ResponseError(_) => (
-                "ResponseError".to_owned(),
-                DisplayErrorContext(err).to_string(),
-            ),
-            _ => ("Unknown".to_owned(), DisplayErrorContext(err).to_string()),
+            SdkError::ConstructionFailure(_) => ("ConstructionFailure".to_owned(), chain(err)),
+            SdkError::TimeoutError(_) => ("TimeoutError".to_owned(), chain(err)),
+            SdkError::DispatchFailure(_) => ("DispatchFailure".to_owned(), chain(err)),
+            SdkError::ResponseError(_) => ("ResponseError".to_owned(), chain(err)),
+            _ => ("Unknown".to_owned(), chain(err)),
         };
         Self {
             operation: operation.to_owned(),
@@ -167,6 +158,39 @@ impl AwsError {
     pub fn is_trail_not_found(&self) -> bool {
         self.code == "TrailNotFoundException"
     }
+}
+
+/// The CloudTrail client configuration for one account and region.
+///
+/// Its retry partition, and so the SDK's retry quota (a token bucket, 500 tokens, 5 a
+/// retry), is its own: AWS throttles each account and region separately, and the SDK's
+/// default partition (`cloudtrail-<region>`, shared by every client of that region)
+/// would let a retry storm in a few accounts use up the retries of all the others.
+fn trail_config(
+    sdk: &SdkConfig,
+    account_id: &str,
+    region: &str,
+) -> aws_sdk_cloudtrail::config::Builder {
+    aws_sdk_cloudtrail::config::Builder::from(sdk)
+        .region(Region::new(region.to_owned()))
+        .retry_partition(RetryPartition::new(format!(
+            "trailform-cloudtrail-{account_id}-{region}"
+        )))
+}
+
+/// An error and its sources, each said once, joined by `: `: what
+/// `DisplayErrorContext` says without the `Debug` dump it appends.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p == &text) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 /// Counts requests sent (each attempt) per operation name.
@@ -379,9 +403,8 @@ impl AwsContext {
         let core = if let Some(core) = cached {
             core
         } else {
-            let mut builder = aws_sdk_cloudtrail::config::Builder::from(&self.0.sdk)
-                .region(Region::new(region.to_owned()))
-                .interceptor(self.0.counter.clone());
+            let mut builder =
+                trail_config(&self.0.sdk, account_id, region).interceptor(self.0.counter.clone());
             if let Some(role) = creds {
                 builder = builder.credentials_provider(role.shared_provider());
             }
@@ -422,5 +445,28 @@ impl AwsContext {
                 ))
             })
             .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{trail_config, SdkConfig};
+
+    fn partition(account: &str, region: &str) -> String {
+        let config = trail_config(&SdkConfig::builder().build(), account, region).build();
+        config
+            .retry_partition()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn each_account_and_region_has_its_own_retry_quota() {
+        let a = partition("111111111111", "us-east-1");
+        assert_eq!(a, partition("111111111111", "us-east-1"));
+        assert_ne!(a, partition("222222222222", "us-east-1"));
+        assert_ne!(a, partition("111111111111", "eu-west-1"));
+        // Not the SDK's default, which every client of the region would share.
+        assert_ne!(a, "cloudtrail-us-east-1");
     }
 }
