@@ -22,6 +22,8 @@
 //!    configuration; a DeleteTrail that meets TrailNotFoundException is done. The other
 //!    calls (Put*, AddTags, RemoveTags, Start/StopLogging, UpdateTrail) set absolute
 //!    state, so repeating them is harmless and the SDK's retries cover them.
+//! 6. In an account with deletions, creates start once the deletions have finished:
+//!    a trail being deleted still counts against AWS's 5 trails per region.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -244,6 +246,49 @@ fn needs_allow_delete(target: &TargetPlan, change: &Change) -> Option<&'static s
     }
 }
 
+/// Creates in an account wait until the account's deletions have finished (done,
+/// failed or skipped): AWS allows 5 trails per account-region and counts a trail the
+/// plan deletes until the deletion is done, so a create racing it could fail with
+/// MaximumNumberOfTrailsExceededException.
+struct DeletionGate {
+    /// Gets one permit as each deletion of the account finishes.
+    semaphore: Arc<tokio::sync::Semaphore>,
+    /// Deletions planned in the account.
+    deletions: u32,
+}
+
+/// One [`DeletionGate`] per account with deletions.
+fn deletion_gates(plan: &Plan) -> HashMap<String, Arc<DeletionGate>> {
+    let mut deletions: HashMap<&str, u32> = HashMap::new();
+    for t in &plan.targets {
+        if t.action == Action::Delete && !t.changes.is_empty() {
+            *deletions.entry(t.account_id.as_str()).or_default() += 1;
+        }
+    }
+    deletions
+        .into_iter()
+        .map(|(account, deletions)| {
+            (
+                account.to_owned(),
+                Arc::new(DeletionGate {
+                    semaphore: Arc::new(tokio::sync::Semaphore::new(0)),
+                    deletions,
+                }),
+            )
+        })
+        .collect()
+}
+
+/// Adds a deletion's permit when its task ends, however it ends (a panic included), so
+/// no create waits forever.
+struct OpenOnDrop(Arc<tokio::sync::Semaphore>);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        self.0.add_permits(1);
+    }
+}
+
 /// Executes `plan` through `writer`.
 pub async fn apply<W: Writer>(
     plan: &Plan,
@@ -252,6 +297,7 @@ pub async fn apply<W: Writer>(
     progress: &dyn ApplyProgress,
 ) -> ApplyReport {
     let pacer = Arc::new(Pacer::default());
+    let gates = deletion_gates(plan);
     let mut tasks = JoinSet::new();
     for (index, target) in plan.targets.iter().enumerate() {
         if target.changes.is_empty() {
@@ -261,7 +307,17 @@ pub async fn apply<W: Writer>(
         let writer = Arc::clone(&writer);
         let pacer = Arc::clone(&pacer);
         let options = options.clone();
+        let gate = gates.get(&target.account_id).cloned();
         tasks.spawn(async move {
+            let _opened = match (&gate, target.action) {
+                (Some(gate), Action::Create) => {
+                    // Dropped at once: the permits go back for the account's other creates.
+                    let _ = gate.semaphore.acquire_many(gate.deletions).await;
+                    None
+                }
+                (Some(gate), Action::Delete) => Some(OpenOnDrop(Arc::clone(&gate.semaphore))),
+                _ => None,
+            };
             let report = run_target(&target, &*writer, &pacer, &options).await;
             (index, report)
         });

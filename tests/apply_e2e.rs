@@ -1243,3 +1243,65 @@ fn every_example_has_an_end_to_end_test() {
         "add an end-to-end test for each new example"
     );
 }
+
+/// An account-region with 5 trails already: plan warns that creating a sixth would
+/// fail on AWS (moto does not enforce the limit, so only the plan can be checked for
+/// that); when the plan deletes the old trails first, there is no warning and apply
+/// leaves exactly the spec's trail.
+#[test]
+fn a_create_past_the_trail_limit_is_warned_unless_deletions_make_room() {
+    let mut org = small_org(2);
+    for i in 0..5 {
+        org = org.trail(
+            json!({"account": "a0", "region": "us-east-1", "name": format!("old{i}"), "bucket": "logs"}),
+        );
+    }
+    let moto = MotoServer::start();
+    let seeded = org.seed(&moto);
+    let (a0, a1) = (seeded.id("a0").to_owned(), seeded.id("a1").to_owned());
+    let dir = tmp();
+    let d = dir.path();
+    let limit_warnings = |spec: &str| -> Vec<Value> {
+        write(d, "spec.yaml", spec);
+        let plan = tf(&moto, d, &["plan", "-f", "spec.yaml", "--format", "json"]);
+        expect_code(&plan, 0);
+        let doc: Value = serde_json::from_str(&plan.stdout).expect("plan JSON");
+        doc["warnings"]
+            .as_array()
+            .expect("warnings")
+            .iter()
+            .filter(|w| w["kind"] == "trail_limit")
+            .cloned()
+            .collect()
+    };
+
+    let report =
+        small_spec("x", "").replace("unmanaged_trails: delete", "unmanaged_trails: report");
+    let warned = limit_warnings(&report);
+    // The account trail and the organization trail (which counts in every account)
+    // would both be the sixth or seventh in a0; a1 has room.
+    let mut trails: Vec<&str> = warned.iter().filter_map(|w| w["trail"].as_str()).collect();
+    trails.sort_unstable();
+    assert_eq!(trails, ["acct", "org-audit"], "{warned:#?}");
+    for w in &warned {
+        assert_eq!(w["account_id"], a0.as_str(), "{w:#}");
+        assert_eq!(w["region"], "us-east-1", "{w:#}");
+        assert_ne!(w["account_id"], a1.as_str(), "{w:#}");
+    }
+
+    assert!(limit_warnings(&small_spec("x", "")).is_empty());
+    let applied = tf(
+        &moto,
+        d,
+        &[
+            "apply",
+            "--auto-approve",
+            "--allow-delete",
+            "-f",
+            "spec.yaml",
+        ],
+    );
+    expect_code(&applied, 0);
+    assert_eq!(names(&dump(&moto, &a0, "us-east-1")), ["acct"]);
+    assert_no_changes(&moto, d, "spec.yaml");
+}

@@ -454,3 +454,79 @@ trails:
     assert_eq!(whole.targets, parts);
     assert!(whole.summary.create > 0 && whole.summary.update > 0 && whole.summary.unchanged > 0);
 }
+
+/// Live PROD has `singles` single-region trails in us-east-1 and one multi-region trail
+/// homed in eu-west-1 (which counts in us-east-1 too); the spec creates `basic` there.
+fn with_live_trails(singles: usize, policy: &str) -> Plan {
+    let spec: Spec = serde_yaml::from_str(&format!(
+        "version: 1\nunmanaged_trails: {policy}\ntrails:\n  basic:\n    scope: account\n    regions: [us-east-1]\n    s3_bucket: b\n"
+    ))
+    .unwrap();
+    let mut live = live_state();
+    let base = live.trails[0].clone();
+    live.trails.clear();
+    for i in 0..singles {
+        let mut t = base.clone();
+        t.name = format!("t{i}");
+        t.arn = format!("arn:aws:cloudtrail:{REGION}:{PROD}:trail/t{i}");
+        add_trail(&mut live, t, PROD, REGION);
+    }
+    let mut multi = base;
+    multi.name = "everywhere".into();
+    multi.multi_region = true;
+    multi.arn = format!("arn:aws:cloudtrail:eu-west-1:{PROD}:trail/everywhere");
+    add_trail(&mut live, multi, PROD, "eu-west-1");
+    let targets = vec![target("basic", Scope::Account, PROD, "prod")];
+    diff(&spec, &targets, &live, &DiffOptions::default())
+}
+
+fn limit_warnings(plan: &Plan) -> Vec<&trailform::plan::Warning> {
+    plan.warnings
+        .iter()
+        .filter(|w| w.kind == WarningKind::TrailLimit)
+        .collect()
+}
+
+#[test]
+fn a_create_past_five_trails_in_an_account_region_is_warned() {
+    // 4 single-region + 1 multi-region from elsewhere + the new one = 6.
+    let plan = with_live_trails(4, "report");
+    assert_eq!(find(&plan, PROD, "basic").action, Action::Create);
+    let warned = limit_warnings(&plan);
+    assert_eq!(warned.len(), 1, "{:?}", plan.warnings);
+    assert_eq!(warned[0].account_id.as_deref(), Some(PROD));
+    assert_eq!(warned[0].region.as_deref(), Some(REGION));
+    assert_eq!(warned[0].trail.as_deref(), Some("basic"));
+    assert!(warned[0]
+        .message
+        .contains("MaximumNumberOfTrailsExceededException"));
+
+    // Exactly 5 is allowed.
+    assert!(limit_warnings(&with_live_trails(3, "report")).is_empty());
+    // Unmanaged trails the plan deletes first do not count.
+    assert!(limit_warnings(&with_live_trails(4, "delete")).is_empty());
+}
+
+#[test]
+fn an_organization_trail_counts_in_every_member_account() {
+    let spec: Spec = serde_yaml::from_str(
+        "version: 1\ntrails:\n  org:\n    scope: organization\n    home_region: us-east-1\n    s3_bucket: b\n",
+    )
+    .unwrap();
+    let mut live = live_state();
+    let base = live.trails[0].clone();
+    live.trails.clear();
+    for i in 0..5 {
+        let mut t = base.clone();
+        t.name = format!("t{i}");
+        t.arn = format!("arn:aws:cloudtrail:{REGION}:{PROD}:trail/t{i}");
+        add_trail(&mut live, t, PROD, REGION);
+    }
+    let targets = vec![target("org", Scope::Organization, MANAGEMENT, "management")];
+    let plan = diff(&spec, &targets, &live, &DiffOptions::default());
+    assert_eq!(find(&plan, MANAGEMENT, "org").action, Action::Create);
+    let warned = limit_warnings(&plan);
+    assert_eq!(warned.len(), 1, "{:?}", plan.warnings);
+    assert_eq!(warned[0].account_id.as_deref(), Some(PROD));
+    assert_eq!(warned[0].trail.as_deref(), Some("org"));
+}

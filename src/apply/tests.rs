@@ -272,3 +272,51 @@ fn log_group_arn_gets_its_wildcard() {
         "arn:aws:logs:us-east-1:111111111111:log-group:trail:*"
     );
 }
+
+#[test]
+fn creates_in_an_account_wait_for_its_deletions() {
+    let writer = Arc::new(Recorder::default());
+    let account = "111111111111";
+    let mut create = target(account, Scope::Account, create_all(account));
+    create.trail = "a-new".to_owned();
+    let mut delete = target(
+        account,
+        Scope::Account,
+        vec![Change::DeleteTrail {
+            arn: format!("arn:aws:cloudtrail:us-east-1:{account}:trail/z-old"),
+        }],
+    );
+    delete.trail = "z-old".to_owned();
+    delete.action = Action::Delete;
+    let mut elsewhere = target("222222222222", Scope::Account, create_all("222222222222"));
+    elsewhere.trail = "a-new".to_owned();
+    // Plan order puts the create first; without the gate it would run first.
+    let p = plan(vec![create, delete, elsewhere]);
+    let options = ApplyOptions {
+        allow_delete: true,
+        ..fast()
+    };
+    let report = rt().block_on(apply(&p, Arc::clone(&writer), &options, &NoApplyProgress));
+    assert_eq!(report.summary.failed, 0);
+    let calls = writer.calls.lock().unwrap().clone();
+    let position = |acct: &str, op: &str| {
+        calls
+            .iter()
+            .position(|(a, _, o)| a == acct && *o == op)
+            .unwrap_or_else(|| panic!("no {op} in {acct}: {calls:?}"))
+    };
+    assert!(position(account, "DeleteTrail") < position(account, "CreateTrail"));
+    // Another account's create does not wait for this account's deletion.
+    assert!(position("222222222222", "CreateTrail") < position(account, "CreateTrail"));
+
+    // A skipped deletion (no --allow-delete) opens the gate too.
+    let writer = Arc::new(Recorder::default());
+    let report = rt().block_on(apply(&p, Arc::clone(&writer), &fast(), &NoApplyProgress));
+    assert_eq!(report.summary.skipped, 1);
+    assert!(writer
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|(a, _, o)| a == account && *o == "CreateTrail"));
+}

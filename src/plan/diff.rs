@@ -24,7 +24,7 @@ use crate::plan::fingerprint::{canonical_fingerprint, live_fingerprint, spec_fin
 use crate::plan::{
     Action, Change, Plan, Summary, TargetPlan, Warning, WarningKind, PLAN_FORMAT_VERSION,
 };
-use crate::spec::{Scope, Spec, UnmanagedTrails};
+use crate::spec::{limits, Scope, Spec, UnmanagedTrails};
 
 /// Options of [`diff`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -142,6 +142,110 @@ fn aggregated_warning(
         trail: trail.map(str::to_owned),
         message,
     }
+}
+
+/// Creates that would take an account-region past AWS's trail limit
+/// ([`limits::MAX_TRAILS_PER_REGION`]; a multi-region trail counts in every region, an
+/// organization trail in every account, as `validate` counts them): CreateTrail fails
+/// there with `MaximumNumberOfTrailsExceededException`. Counted on the state after the
+/// plan (live trails, minus deletes, with updates' new settings, plus creates) from what
+/// was read: a multi-region trail homed in a region not read is not seen, so the count
+/// is a lower bound. An organization trail seen from a member account (a shadow) is
+/// counted once, as its owner's.
+fn trail_limit_warnings(
+    live: &LiveState,
+    plans: &[TargetPlan],
+    regions_by_account: &HashMap<&str, Vec<&str>>,
+) -> Vec<Warning> {
+    /// (multi-region, organization trail).
+    type Reach = (bool, bool);
+    let mut after: HashMap<(&str, &str, &str), Reach> = live
+        .trails
+        .iter()
+        .filter(|t| !is_shadow(t))
+        .map(|t| {
+            (
+                (
+                    t.account_id.as_str(),
+                    t.home_region.as_str(),
+                    t.name.as_str(),
+                ),
+                (t.multi_region, t.organization_trail),
+            )
+        })
+        .collect();
+    for p in plans {
+        let key = (p.account_id.as_str(), p.region.as_str(), p.trail.as_str());
+        match (p.action, &p.after) {
+            (Action::Delete, _) => {
+                after.remove(&key);
+            }
+            (Action::Create | Action::Update, Some(t)) => {
+                after.insert(key, (t.multi_region, t.organization_trail));
+            }
+            _ => {}
+        }
+    }
+    // Trails counting everywhere / in one region of every account (organization
+    // trails), and in every region / one region of their own account.
+    let mut org_everywhere = 0usize;
+    let mut org_in: HashMap<&str, usize> = HashMap::new();
+    let mut multi: HashMap<&str, usize> = HashMap::new();
+    let mut single: HashMap<(&str, &str), usize> = HashMap::new();
+    for (&(account, home, _), &(is_multi, is_org)) in &after {
+        match (is_org, is_multi) {
+            (true, true) => org_everywhere += 1,
+            (true, false) => *org_in.entry(home).or_default() += 1,
+            (false, true) => *multi.entry(account).or_default() += 1,
+            (false, false) => *single.entry((account, home)).or_default() += 1,
+        }
+    }
+    let count = |account: &str, region: &str| {
+        org_everywhere
+            + org_in.get(region).copied().unwrap_or(0)
+            + multi.get(account).copied().unwrap_or(0)
+            + single.get(&(account, region)).copied().unwrap_or(0)
+    };
+    let mut over: BTreeMap<&str, Vec<(String, String)>> = BTreeMap::new();
+    for p in plans.iter().filter(|p| p.action == Action::Create) {
+        let Some(t) = &p.after else { continue };
+        let accounts: Vec<&str> = if t.organization_trail {
+            regions_by_account.keys().copied().collect()
+        } else {
+            vec![p.account_id.as_str()]
+        };
+        for account in accounts {
+            // Only account-regions that were read: elsewhere nothing is known.
+            let read = regions_by_account
+                .get(account)
+                .map_or(&[][..], Vec::as_slice);
+            let regions = read
+                .iter()
+                .filter(|r| t.multi_region || **r == p.region.as_str());
+            for region in regions {
+                if count(account, region) > limits::MAX_TRAILS_PER_REGION {
+                    over.entry(p.trail.as_str())
+                        .or_default()
+                        .push((account.to_owned(), (*region).to_owned()));
+                }
+            }
+        }
+    }
+    over.into_iter()
+        .map(|(trail, mut places)| {
+            places.sort();
+            places.dedup();
+            aggregated_warning(
+                WarningKind::TrailLimit,
+                Some(trail),
+                &places,
+                &format!(
+                    "more than {} trails would count in the account-region after this plan (multi-region trails count in every region, organization trails in every account): CreateTrail will fail with MaximumNumberOfTrailsExceededException",
+                    limits::MAX_TRAILS_PER_REGION
+                ),
+            )
+        })
+        .collect()
 }
 
 /// Changes that bring a new trail to `desired` after CreateTrail.
@@ -670,6 +774,8 @@ pub fn diff(spec: &Spec, targets: &[Target], live: &LiveState, opts: &DiffOption
             "the KMS alias could not be resolved to a key ARN, so the KMS key was not compared",
         ));
     }
+
+    warnings.extend(trail_limit_warnings(live, &plans, &regions_by_account));
 
     plans.sort_by(|a, b| {
         (&a.account_id, &a.region, &a.trail).cmp(&(&b.account_id, &b.region, &b.trail))

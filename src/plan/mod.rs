@@ -219,6 +219,8 @@ pub enum WarningKind {
     DuplicateManagementEvents,
     /// An S3 data-event selector covers the trail's own log deliveries.
     DataEventsCoverOwnBucket,
+    /// A create would take an account-region past AWS's 5 trails per region.
+    TrailLimit,
     /// A KMS alias could not be resolved to a key ARN: the key was not compared.
     UnresolvedKmsAlias,
 }
