@@ -49,8 +49,8 @@ use thiserror::Error;
 use crate::live::{LiveSelectors, LiveTrail, TrailDetails, TrailStatus};
 use crate::org::Target;
 use crate::spec::{
-    AdvancedEventSelector, AdvancedFieldSelector, EventSelector, ReadWrite, ReadWriteType, Scope,
-    TrailSpec,
+    limits, AdvancedEventSelector, AdvancedFieldSelector, EventSelector, ReadWrite, ReadWriteType,
+    Scope, TrailSpec,
 };
 
 /// Name trailform gives the management-events selector it compiles from the shorthand.
@@ -947,8 +947,22 @@ pub fn live(trail: &LiveTrail) -> Result<CanonicalTrail, NormalizeError> {
         logging: details.status.is_logging,
         selectors: live_selectors(&details.selectors),
         insights: details.insights.iter().cloned().collect(),
-        tags: details.tags.clone(),
+        // Tags under `aws:` (a trail made by CloudFormation or a StackSet carries
+        // `aws:cloudformation:*`) belong to AWS: no call can add or remove them and a
+        // spec may not name them, so they are not part of what is compared.
+        tags: details
+            .tags
+            .iter()
+            .filter(|(k, _)| !is_reserved_tag(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
     })
+}
+
+/// A tag key reserved for AWS (`aws:` in any case).
+fn is_reserved_tag(key: &str) -> bool {
+    key.get(..limits::RESERVED_TAG_PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(limits::RESERVED_TAG_PREFIX))
 }
 
 /// What AWS stores after `apply` converges a trail to `desired`, as DescribeTrails and
@@ -1498,6 +1512,30 @@ mod tests {
         );
         assert_eq!(diff.tags_to_remove, BTreeSet::from(["c".to_owned()]));
         assert!(diff.logging && !diff.selectors && !diff.insights);
+    }
+
+    #[test]
+    fn aws_reserved_tags_are_never_compared() {
+        let d =
+            desired_of("scope: account\nregions: [eu-west-1]\ns3_bucket: b\ntags: {owner: x}\n");
+        let mut lt = live_trail();
+        if let Some(details) = lt.details.as_mut() {
+            details.tags = BTreeMap::from([
+                ("owner".into(), "x".into()),
+                (
+                    "aws:cloudformation:stack-name".into(),
+                    "StackSet-trails".into(),
+                ),
+                ("AWS:Other".into(), "y".into()),
+            ]);
+        }
+        let current = live(&lt).unwrap();
+        assert_eq!(
+            current.tags,
+            BTreeMap::from([("owner".to_owned(), "x".to_owned())])
+        );
+        let diff = differences(&d, &current);
+        assert!(diff.tags_to_remove.is_empty() && diff.tags_to_add.is_empty());
     }
 
     #[test]

@@ -587,3 +587,61 @@ trails:
         0,
     );
 }
+
+/// A trail made by CloudFormation or a StackSet carries `aws:cloudformation:*` tags,
+/// which no call can add or remove and no spec may name: import leaves them out, the
+/// imported spec validates, plans no changes, and a spec that names other tags never
+/// plans a RemoveTags of them.
+#[test]
+fn aws_reserved_tags_of_a_stackset_trail_never_diff() {
+    let moto = MotoServer::start();
+    let org = OrgBuilder::new()
+        .ou("W")
+        .account("w1", "W", &[])
+        .bucket("management", "central-logs", "us-east-1")
+        .seed(&moto);
+    // moto accepts `aws:` keys from anyone; on AWS only CloudFormation sets them.
+    boto_read(
+        &moto,
+        org.id("w1"),
+        "us-east-1",
+        "ct = client('cloudtrail')\narn = ct.create_trail(Name='baseline', S3BucketName='central-logs', IsMultiRegionTrail=True, TagsList=[{'Key': 'aws:cloudformation:stack-name', 'Value': 'StackSet-trails-1'}, {'Key': 'team', 'Value': 'sec'}])['TrailARN']\nct.start_logging(Name=arn)\nresult = arn",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = round_trip(&moto, dir.path(), "us-east-1");
+    assert!(!yaml.contains("aws:cloudformation"), "{yaml}");
+    assert!(yaml.contains("team: sec"), "{yaml}");
+
+    let spec = write(
+        dir.path(),
+        "retag.yaml",
+        &format!(
+            "version: 1
+organization:
+  regions: [us-east-1]
+trails:
+  baseline:
+    scope: account
+    targets: {{accounts: ['{}']}}
+    multi_region: true
+    home_region: us-east-1
+    s3_bucket: central-logs
+    tags: {{owner: platform}}
+",
+            org.id("w1")
+        ),
+    );
+    let plan = run_trailform(
+        &moto,
+        dir.path(),
+        &["plan", "-f", &spec, "--format", "json"],
+    );
+    ok(&plan, "plan", 0);
+    let changes = json_of(&plan)["targets"][0]["changes"].clone();
+    let text = changes.to_string();
+    assert!(
+        text.contains("\"remove_tags\"") && text.contains("team"),
+        "{text}"
+    );
+    assert!(!text.contains("aws:cloudformation"), "{text}");
+}
