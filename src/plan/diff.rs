@@ -159,10 +159,26 @@ fn trail_limit_warnings(
 ) -> Vec<Warning> {
     /// (multi-region, organization trail).
     type Reach = (bool, bool);
+    // Only accounts where something is created can go over (all of them when an
+    // organization trail is): a converged organization costs one pass over the plan.
+    let creates: Vec<&TargetPlan> = plans
+        .iter()
+        .filter(|p| p.action == Action::Create)
+        .collect();
+    if creates.is_empty() {
+        return Vec::new();
+    }
+    let everywhere = creates
+        .iter()
+        .any(|p| p.after.as_ref().is_some_and(|t| t.organization_trail));
+    let concerned: HashSet<&str> = creates.iter().map(|p| p.account_id.as_str()).collect();
+    let counts = |account: &str, organization: bool| {
+        everywhere || organization || concerned.contains(account)
+    };
     let mut after: HashMap<(&str, &str, &str), Reach> = live
         .trails
         .iter()
-        .filter(|t| !is_shadow(t))
+        .filter(|t| counts(&t.account_id, t.organization_trail) && !is_shadow(t))
         .map(|t| {
             (
                 (
@@ -175,6 +191,13 @@ fn trail_limit_warnings(
         })
         .collect();
     for p in plans {
+        let organization = p
+            .after
+            .as_ref()
+            .map_or(p.scope == Scope::Organization, |t| t.organization_trail);
+        if !counts(&p.account_id, organization) {
+            continue;
+        }
         let key = (p.account_id.as_str(), p.region.as_str(), p.trail.as_str());
         match (p.action, &p.after) {
             (Action::Delete, _) => {
@@ -207,7 +230,7 @@ fn trail_limit_warnings(
             + single.get(&(account, region)).copied().unwrap_or(0)
     };
     let mut over: BTreeMap<&str, Vec<(String, String)>> = BTreeMap::new();
-    for p in plans.iter().filter(|p| p.action == Action::Create) {
+    for p in creates {
         let Some(t) = &p.after else { continue };
         let accounts: Vec<&str> = if t.organization_trail {
             regions_by_account.keys().copied().collect()
