@@ -727,6 +727,21 @@ fn small_org(n: usize) -> OrgBuilder {
     b
 }
 
+/// `apply --auto-approve --allow-delete -f spec.yaml`.
+fn apply_allowing_deletes(moto: &MotoServer, dir: &Path) -> Run {
+    tf(
+        moto,
+        dir,
+        &[
+            "apply",
+            "--auto-approve",
+            "--allow-delete",
+            "-f",
+            "spec.yaml",
+        ],
+    )
+}
+
 fn acct_trail(moto: &MotoServer, account: &str) -> Value {
     let d = dump(moto, account, "us-east-1");
     assert_eq!(names(&d), ["acct"], "{d:#?}");
@@ -1028,17 +1043,7 @@ fn deletions_and_stopping_an_org_trail_need_allow_delete() {
     );
     assert_eq!(names(&dump(&moto, &a0, "us-east-1")), ["acct", "rogue"]);
 
-    let allowed = tf(
-        &moto,
-        d,
-        &[
-            "apply",
-            "--auto-approve",
-            "--allow-delete",
-            "-f",
-            "spec.yaml",
-        ],
-    );
+    let allowed = apply_allowing_deletes(&moto, d);
     expect_code(&allowed, 0);
     assert_eq!(names(&dump(&moto, &a0, "us-east-1")), ["acct"]);
     assert_no_changes(&moto, d, "spec.yaml");
@@ -1056,17 +1061,7 @@ fn deletions_and_stopping_an_org_trail_need_allow_delete() {
         find(&dump(&moto, &mgmt, "us-east-1"), "org-audit")["is_logging"],
         true
     );
-    let allowed = tf(
-        &moto,
-        d,
-        &[
-            "apply",
-            "--auto-approve",
-            "--allow-delete",
-            "-f",
-            "spec.yaml",
-        ],
-    );
+    let allowed = apply_allowing_deletes(&moto, d);
     expect_code(&allowed, 0);
     assert_eq!(
         find(&dump(&moto, &mgmt, "us-east-1"), "org-audit")["is_logging"],
@@ -1290,17 +1285,7 @@ fn a_create_past_the_trail_limit_is_warned_unless_deletions_make_room() {
     }
 
     assert!(limit_warnings(&small_spec("x", "")).is_empty());
-    let applied = tf(
-        &moto,
-        d,
-        &[
-            "apply",
-            "--auto-approve",
-            "--allow-delete",
-            "-f",
-            "spec.yaml",
-        ],
-    );
+    let applied = apply_allowing_deletes(&moto, d);
     expect_code(&applied, 0);
     assert_eq!(names(&dump(&moto, &a0, "us-east-1")), ["acct"]);
     assert_no_changes(&moto, d, "spec.yaml");
