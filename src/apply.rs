@@ -19,9 +19,10 @@
 //! 5. Calls whose first attempt may have taken effect are reconciled rather than failed:
 //!    a CreateTrail that meets TrailAlreadyExistsException (its earlier answer was lost,
 //!    or a concurrent apply created it) is turned into an UpdateTrail to the planned
-//!    configuration; a DeleteTrail that meets TrailNotFoundException is done. The other
-//!    calls (Put*, AddTags, RemoveTags, Start/StopLogging, UpdateTrail) set absolute
-//!    state, so repeating them is harmless and the SDK's retries cover them.
+//!    configuration and an AddTags of its tags; a DeleteTrail that meets
+//!    TrailNotFoundException is done. The other calls (Put*, AddTags, RemoveTags,
+//!    Start/StopLogging, UpdateTrail) set absolute state, so repeating them is harmless
+//!    and the SDK's retries cover them.
 //! 6. In an account with deletions, creates start once the deletions have finished:
 //!    a trail being deleted still counts against AWS's 5 trails per region.
 
@@ -540,12 +541,15 @@ impl Writer for AwsWriter {
     async fn write(&self, target: &TargetPlan, change: &Change) -> Result<CallOutcome, AwsError> {
         let client = self.client(target).await?;
         match change {
-            Change::CreateTrail { config } => {
+            Change::CreateTrail { config, tags } => {
                 let params = trail_params(config);
-                match client.create_trail(&params, &Default::default()).await {
+                match client.create_trail(&params, tags).await {
                     Ok(_) => Ok(CallOutcome::Done),
                     Err(e) if e.code == "TrailAlreadyExistsException" => {
                         client.update_trail(&target.arn, &params).await?;
+                        if !tags.is_empty() {
+                            client.add_tags(&target.arn, tags).await?;
+                        }
                         Ok(CallOutcome::Reconciled {
                             note: "the trail already existed (an earlier answer was lost or \
                                    another run created it); updated it to the plan"

@@ -31,7 +31,6 @@ fn create_when_absent_in_execution_order() {
             "CreateTrail",
             "PutEventSelectors",
             "PutInsightSelectors",
-            "AddTags",
             "StartLogging"
         ]
     );
@@ -39,10 +38,15 @@ fn create_when_absent_in_execution_order() {
         t.arn,
         "arn:aws:cloudtrail:us-east-1:111111111111:trail/org-audit"
     );
-    let Change::CreateTrail { config } = &t.changes[0] else {
+    let Change::CreateTrail { config, tags } = &t.changes[0] else {
         panic!("first change creates");
     };
     assert!(config.organization_trail && config.multi_region && config.log_file_validation);
+    // Tags go with the create (TagsList), not in a later AddTags.
+    assert_eq!(
+        tags,
+        &std::collections::BTreeMap::from([("owner".to_owned(), "security".to_owned())])
+    );
     assert_eq!(
         t.live_fingerprint,
         trailform::plan::fingerprint::live_fingerprint(None)

@@ -82,14 +82,11 @@ fn create_all(account: &str) -> Vec<Change> {
     vec![
         Change::CreateTrail {
             config: config("audit"),
+            tags: BTreeMap::from([("owner".to_owned(), "security".to_owned())]),
         },
         Change::PutInsightSelectors {
             arn: arn.clone(),
             insights: vec!["ApiCallRateInsight".to_owned()],
-        },
-        Change::AddTags {
-            arn: arn.clone(),
-            tags: BTreeMap::from([("owner".to_owned(), "security".to_owned())]),
         },
         Change::StartLogging { arn },
     ]
@@ -120,17 +117,9 @@ fn changes_run_in_plan_order_per_target() {
     )]);
     let report = rt().block_on(apply(&p, Arc::clone(&writer), &fast(), &NoApplyProgress));
     let ops: Vec<_> = writer.calls.lock().unwrap().iter().map(|c| c.2).collect();
-    assert_eq!(
-        ops,
-        [
-            "CreateTrail",
-            "PutInsightSelectors",
-            "AddTags",
-            "StartLogging"
-        ]
-    );
+    assert_eq!(ops, ["CreateTrail", "PutInsightSelectors", "StartLogging"]);
     assert_eq!(report.summary.applied, 1);
-    assert_eq!(report.summary.calls, 4);
+    assert_eq!(report.summary.calls, 3);
     assert!(!report.has_failures());
 }
 
@@ -161,7 +150,6 @@ fn one_target_failing_does_not_stop_the_others() {
     );
     // The calls after the failed one are not attempted: they depend on it.
     assert_eq!(failed.calls[2].outcome, CallOutcome::NotAttempted);
-    assert_eq!(failed.calls[3].outcome, CallOutcome::NotAttempted);
     let calls = writer.calls.lock().unwrap();
     assert!(!calls
         .iter()

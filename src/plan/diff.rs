@@ -276,6 +276,7 @@ fn create_changes(desired: &CanonicalTrail, compiled: &DesiredSelectors) -> Vec<
     let arn = desired.arn.clone();
     let mut changes = vec![Change::CreateTrail {
         config: TrailConfig::from(desired),
+        tags: desired.tags.clone(),
     }];
     // A new trail has the default selector: only put selectors when they differ.
     if !desired
@@ -291,12 +292,6 @@ fn create_changes(desired: &CanonicalTrail, compiled: &DesiredSelectors) -> Vec<
         changes.push(Change::PutInsightSelectors {
             arn: arn.clone(),
             insights: desired.insights.iter().cloned().collect(),
-        });
-    }
-    if !desired.tags.is_empty() {
-        changes.push(Change::AddTags {
-            arn: arn.clone(),
-            tags: desired.tags.clone(),
         });
     }
     if desired.logging {

@@ -129,10 +129,15 @@ pub struct TargetPlan {
 )]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
-    /// CreateTrail with this configuration (the trail starts not logging).
+    /// CreateTrail with this configuration and these tags (the trail starts not
+    /// logging). Tags go with the create, so a policy that requires tags on
+    /// `cloudtrail:CreateTrail` is met and the trail is never untagged.
     CreateTrail {
         /// Full desired configuration.
         config: TrailConfig,
+        /// Tags (TagsList); empty for none.
+        #[serde(default)]
+        tags: BTreeMap<String, String>,
     },
     /// UpdateTrail: the attributes that differ, and the full desired configuration.
     UpdateTrail {

@@ -107,10 +107,18 @@ fn selectors_summary(selectors: &DesiredSelectors) -> String {
     }
 }
 
+/// `k=v, k=v`.
+fn tags_text(tags: &std::collections::BTreeMap<String, String>) -> String {
+    tags.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// One line describing a change.
 fn change_line(change: &Change) -> String {
     let detail = match change {
-        Change::CreateTrail { config } => {
+        Change::CreateTrail { config, tags } => {
             let mut d = format!("s3://{}", config.s3_bucket);
             if let Some(prefix) = &config.s3_key_prefix {
                 let _ = write!(d, "/{prefix}");
@@ -120,6 +128,9 @@ fn change_line(change: &Change) -> String {
             }
             if config.organization_trail {
                 d.push_str(", organization");
+            }
+            if !tags.is_empty() {
+                let _ = write!(d, ", tags {}", tags_text(tags));
             }
             d
         }
@@ -136,11 +147,7 @@ fn change_line(change: &Change) -> String {
                 insights.join(", ")
             }
         }
-        Change::AddTags { tags, .. } => tags
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        Change::AddTags { tags, .. } => tags_text(tags),
         Change::RemoveTags { keys, .. } => keys.join(", "),
         Change::StartLogging { .. } | Change::StopLogging { .. } | Change::DeleteTrail { .. } => {
             String::new()
