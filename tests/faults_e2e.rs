@@ -547,7 +547,7 @@ fn two_applies_at_once_both_finish_and_leave_one_converged_organization() {
 #[test]
 fn a_failed_ou_listing_is_reported_as_such_not_as_a_missing_ou() {
     let moto = MotoServer::start();
-    org(2).seed(&moto);
+    let seeded = org(2).seed(&moto);
     let faults = Faults {
         error: 1.0,
         only_ops: vec!["ListOrganizationalUnitsForParent".to_owned()],
@@ -569,6 +569,11 @@ fn a_failed_ou_listing_is_reported_as_such_not_as_a_missing_ou() {
         assert!(
             r.stderr
                 .contains("could not list the organization: ListOrganizationalUnitsForParent"),
+            "{cmd}: {}",
+            show(&r)
+        );
+        assert!(
+            r.stderr.contains(&format!("(listing {})", seeded.root_id)),
             "{cmd}: {}",
             show(&r)
         );

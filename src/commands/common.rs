@@ -154,7 +154,11 @@ pub(super) fn listing_failure(failures: &[ReadFailure]) -> Option<CommandError> 
     Some(CommandError::Organization {
         operation: f.operation.clone(),
         code: f.code.clone(),
-        message: f.message.clone(),
+        message: format!(
+            "{} (listing {})",
+            f.message,
+            f.ou.as_deref().unwrap_or_default()
+        ),
     })
 }
 
