@@ -55,6 +55,16 @@ fn converge(moto: &MotoServer, dir: &Path, spec: &str) -> Run {
     apply
 }
 
+/// Exit 1, and `needle` said on stdout or stderr.
+fn assert_refused(run: &Run, needle: &str) {
+    expect_code(run, 1);
+    assert!(
+        format!("{}{}", run.stdout, run.stderr).contains(needle),
+        "{}",
+        show(run)
+    );
+}
+
 fn assert_no_changes(moto: &MotoServer, dir: &Path, spec: &str) {
     let again = tf(moto, dir, &["plan", "-f", spec, "--detailed-exitcode"]);
     expect_code(&again, 0);
@@ -815,12 +825,7 @@ fn saved_plans_apply_only_when_nothing_changed_since() {
     assert!(edited.contains("hacked"), "the plan carries the tag value");
     write(d, "edited.json", &edited);
     let refused = tf(&moto, d, &["apply", "edited.json", "-f", "spec.yaml"]);
-    expect_code(&refused, 1);
-    assert!(
-        format!("{}{}", refused.stdout, refused.stderr).contains("was the plan file edited?"),
-        "{}",
-        show(&refused)
-    );
+    assert_refused(&refused, "was the plan file edited?");
     assert_eq!(
         acct_trail(&moto, &a1)["tags"],
         json!({"team": "x"}),
@@ -877,12 +882,7 @@ fn saved_plans_apply_only_when_nothing_changed_since() {
     );
     write(d, "spec.yaml", &small_spec("w", ""));
     let changed = tf(&moto, d, &["apply", "p5.json", "-f", "spec.yaml"]);
-    expect_code(&changed, 1);
-    assert!(
-        format!("{}{}", changed.stdout, changed.stderr).contains("spec"),
-        "{}",
-        show(&changed)
-    );
+    assert_refused(&changed, "spec");
     assert_eq!(
         acct_trail(&moto, &a0)["tags"],
         json!({"team": "y"}),
